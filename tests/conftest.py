@@ -1,0 +1,70 @@
+import pytest
+from django.contrib.auth.models import Group
+
+from clinic.roles import Role, sync_role_permissions
+from clinic.services import user_create
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_private_test_settings(settings, tmp_path):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "private": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "private"), "base_url": None},
+        },
+    }
+    settings.SECURE_SSL_REDIRECT = False
+
+
+@pytest.fixture
+def roles(db):
+    # A transactional test's flush empties auth_group; put the roles back.
+    if Group.objects.count() < len(Role):
+        sync_role_permissions()
+
+
+def make_user(role, email, name="Test User"):
+    return user_create(actor=None, email=email, password=PASSWORD, full_name=name, role=role)
+
+
+@pytest.fixture
+def manager(roles):
+    return make_user(Role.MANAGER, "manager@test.clinic", "Mia Manager")
+
+
+@pytest.fixture
+def front_desk(roles):
+    return make_user(Role.FRONT_DESK, "desk@test.clinic", "Fred Desk")
+
+
+@pytest.fixture
+def practitioner_user(roles):
+    return make_user(Role.PRACTITIONER, "doc@test.clinic", "Dr Pia Practitioner")
+
+
+@pytest.fixture
+def patient_user(roles):
+    return make_user(Role.PATIENT, "pat@test.clinic", "Pat Patient")
+
+
+@pytest.fixture
+def other_patient_user(roles):
+    return make_user(Role.PATIENT, "other@test.clinic", "Olga Other")
+
+
+@pytest.fixture
+def client_for(client):
+    """Log a Django test client in as a user: ``client_for(user)``."""
+
+    def _login(user):
+        client.force_login(user)
+        return client
+
+    return _login
