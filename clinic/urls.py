@@ -60,6 +60,6 @@ urlpatterns = [
         _login_first(SpectacularSwaggerView.as_view(url_name="api-schema")),
         name="api-docs",
     ),
-    path("patients/", include("patients.urls")),
+    path("", include("patients.urls")),
     path("", include("sessions.urls")),
 ]

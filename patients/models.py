@@ -248,6 +248,10 @@ class MedicalHistory(models.Model):
         return f"{self.patient} history v{self.version}"
 
     @property
+    def goal_labels(self):
+        return [Goal(g).label for g in self.goals if g in Goal.values]
+
+    @property
     def bmi(self):
         if self.height_cm and self.weight_kg:
             metres = float(self.height_cm) / 100

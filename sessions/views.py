@@ -4,6 +4,7 @@ from django.views.decorators.http import require_GET
 
 from clinic.permissions import portal_required, role_required, staff_required
 from clinic.roles import Role
+from patients.views import portal_intake_status
 
 
 @require_GET
@@ -24,4 +25,6 @@ def my_day(request):
 @portal_required
 def my_schedule(request):
     """A patient's landing page in the portal: their appointments and course progress."""
-    return render(request, "treatment_sessions/my_schedule.html")
+    return render(
+        request, "treatment_sessions/my_schedule.html", {"intake": portal_intake_status(request)}
+    )
