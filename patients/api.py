@@ -219,7 +219,9 @@ class PatientMedicalHistoryView(PatientScopedMixin, _HistoryListCreate):
         return self.get_patient(audit_read=audit_read)
 
 
-@extend_schema(summary="Alerts of the patient's current medical history", responses=AlertSerializer(many=True))
+@extend_schema(
+    summary="Alerts of the patient's current medical history", responses=AlertSerializer(many=True)
+)
 class PatientAlertsView(PatientScopedMixin, APIView):
     permission_classes = [staff_with(get=VIEW_HISTORY)]
 
@@ -244,7 +246,9 @@ class PatientAlertAcknowledgeView(PatientScopedMixin, APIView):
         patient = self.get_patient()
         serializer = AlertAcknowledgeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        ack = services.alert_acknowledge(actor=request.user, patient=patient, **serializer.validated_data)
+        ack = services.alert_acknowledge(
+            actor=request.user, patient=patient, **serializer.validated_data
+        )
         return Response(AcknowledgementSerializer(ack).data, status=status.HTTP_201_CREATED)
 
 
@@ -276,9 +280,7 @@ class PatientConsentsView(PatientScopedMixin, generics.ListCreateAPIView):
             request=request._request,
             **serializer.validated_data,
         )
-        return Response(
-            ConsentSignatureSerializer(signature).data, status=status.HTTP_201_CREATED
-        )
+        return Response(ConsentSignatureSerializer(signature).data, status=status.HTTP_201_CREATED)
 
 
 def _withdraw(request, signature):
@@ -299,7 +301,9 @@ class ConsentWithdrawView(APIView):
     permission_classes = [staff_with(post=VIEW_PATIENT)]
 
     def post(self, request, signature_id):
-        return _withdraw(request, selectors.consent_signature_get_for_user(request.user, signature_id))
+        return _withdraw(
+            request, selectors.consent_signature_get_for_user(request.user, signature_id)
+        )
 
 
 # --- The patient's own record (portal) ----------------------------------------------------------

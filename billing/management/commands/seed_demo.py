@@ -90,6 +90,36 @@ LAST_NAMES = [
 ]
 
 
+ALLERGIES = [
+    {"substance": "Lidocaine", "reaction": "Hives and swelling", "severity": "severe"},
+    {"substance": "Latex", "reaction": "Rash", "severity": "moderate"},
+    {"substance": "Iodine", "reaction": "Itching", "severity": "mild"},
+    {"substance": "Penicillin", "reaction": "Rash", "severity": "moderate"},
+]
+MEDICATIONS = [
+    {"name": "Warfarin", "dose": "5 mg daily", "is_anticoagulant": True},
+    {"name": "Aspirin", "dose": "75 mg daily", "is_antiplatelet": True},
+    {"name": "Levothyroxine", "dose": "50 µg"},
+]
+GOALS = ["cellulite", "localized_fat", "skin_rejuvenation", "hair_loss"]
+
+
+def demo_signature():
+    """A drawn-looking signature as a PNG data URL."""
+    import base64
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (300, 90), (0, 0, 0, 0))
+    ImageDraw.Draw(image).line(
+        [(10, 60), (60, 20), (100, 70), (150, 25), (200, 65), (280, 30)], fill="black", width=3
+    )
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
 class Command(BaseCommand):
     help = "Create the demo clinic (one location, rooms, staff, about 30 patients). Idempotent."
 
@@ -195,7 +225,55 @@ class Command(BaseCommand):
             )
 
     def _extras(self):
-        """Hook for later parts of the demo (histories, consents, bookings)."""
+        self._histories_and_consents()
+
+    def _histories_and_consents(self):
+        """Realistic intake data: histories (some allergies, a blood thinner, a pregnancy),
+        signed consents, and one pending intake invitation."""
+        from patients import services as patient_services
+        from patients.models import ConsentTemplate, IntakeInvitation, MedicalHistory, Patient
+
+        practitioner = User.objects.get(email="practitioner@demo.clinic")
+        front_desk = User.objects.get(email="frontdesk@demo.clinic")
+        rng = random.Random(7)
+        templates = list(ConsentTemplate.objects.filter(is_current=True, required_for_intake=True))
+        patients = list(Patient.objects.order_by("id"))
+        for i, patient in enumerate(patients[:-1]):  # the last one has a pending invitation
+            if patient.medical_histories.exists():
+                continue
+            allergies = [ALLERGIES[i % len(ALLERGIES)]] if i % 4 == 0 else []
+            medications = [MEDICATIONS[i % len(MEDICATIONS)]] if i % 5 == 1 else []
+            patient_services.medical_history_submit(
+                actor=practitioner,
+                patient=patient,
+                data={
+                    "height_cm": rng.randint(155, 185),
+                    "weight_kg": rng.randint(52, 95),
+                    "pregnant_or_breastfeeding": i == 9,
+                    "tried_diet": i % 2 == 0,
+                    "tried_exercise": True,
+                    "goals": [GOALS[i % len(GOALS)]],
+                    "earlier_aesthetic_treatments": "Radiofrequency, 2023" if i % 6 == 0 else "",
+                },
+                allergies=allergies,
+                medications=medications,
+                source=MedicalHistory.Source.CLINIC,
+            )
+            for template in templates:
+                patient_services.consent_sign(
+                    actor=front_desk,
+                    patient=patient,
+                    template=template,
+                    signed_name=patient.full_name,
+                    signature=demo_signature(),
+                    via="desk",
+                )
+            Patient.objects.filter(pk=patient.pk).update(intake_completed_at=patient.created_at)
+        newcomer = patients[-1]
+        if not IntakeInvitation.objects.filter(patient=newcomer).exists():
+            patient_services.intake_invitation_send(
+                actor=front_desk, patient=newcomer, base_url="http://127.0.0.1:8000"
+            )
 
     @staticmethod
     def _ascii(text):
