@@ -1,15 +1,18 @@
 """Routes of the patient API, included under /api/v1/ by ``clinic.api_urls``."""
 
 from django.urls import path
-from rest_framework.routers import SimpleRouter
 
 from . import api
 
-router = SimpleRouter()
-router.register("patients", api.PatientViewSet, basename="api-patient")
+patient_list = api.PatientViewSet.as_view({"get": "list", "post": "create"})
+patient_detail = api.PatientViewSet.as_view(
+    {"get": "retrieve", "put": "update", "patch": "partial_update"}
+)
 
+# Plain paths rather than a router: ``<int:...>`` everywhere, and no regex routes.
 urlpatterns = [
-    *router.urls,
+    path("patients/", patient_list, name="api-patient-list"),
+    path("patients/<int:pk>/", patient_detail, name="api-patient-detail"),
     path(
         "patients/<int:patient_id>/medical-history/",
         api.PatientMedicalHistoryView.as_view(),

@@ -27,7 +27,11 @@ def validate_birth_date(value):
     today = timezone.localdate()
     if value > today:
         raise ValidationError(_("The date of birth cannot be in the future."))
-    if value < date(today.year - 120, today.month, 1):
+    try:
+        limit = today.replace(year=today.year - 120)
+    except ValueError:  # 29 February
+        limit = today.replace(year=today.year - 120, day=28)
+    if value < limit:
         raise ValidationError(_("The date of birth cannot be more than 120 years ago."))
 
 
@@ -60,7 +64,7 @@ class Patient(models.Model):
         _("preferred name"),
         max_length=100,
         blank=True,
-        help_text=_("What the patient likes to be called."),
+        help_text=_("The name used when talking to the patient."),
     )
     date_of_birth = models.DateField(_("date of birth"), validators=[validate_birth_date])
     sex = models.CharField(_("sex"), max_length=12, choices=Sex.choices)
@@ -124,7 +128,7 @@ class Patient(models.Model):
                 fields=["phone_digits"], opclasses=["gin_trgm_ops"], name="patient_phone_trgm"
             ),
             models.Index(fields=["date_of_birth"], name="patient_dob_idx"),
-            models.Index(fields=["email"], name="patient_email_idx"),
+            GinIndex(fields=["email"], opclasses=["gin_trgm_ops"], name="patient_email_trgm"),
         ]
         permissions = [
             ("view_medical_history", _("Can read patients' medical history")),

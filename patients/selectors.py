@@ -84,7 +84,8 @@ def patient_search(user, query="", *, date_of_birth=None, phone=None, email=None
         if as_date:
             patients = patients.filter(date_of_birth=as_date)
         elif "@" in query:
-            patients = patients.filter(email__icontains=query.lower())
+            # Emails are stored lower-case, so a plain LIKE can use the trigram index.
+            patients = patients.filter(email__contains=query.lower())
         elif len(digits) >= 3 and not re.search(r"[^\d\s().+\-/]", query):
             patients = patients.filter(phone_digits__contains=_national_digits(digits))
         else:

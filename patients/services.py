@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from clinic import audit
 from clinic.errors import ApplicationError, ConflictError
@@ -94,9 +94,14 @@ class DuplicatePatientError(ConflictError):
 
 
 def _stamp_communication_consents(patient, before=None):
+    """Note when each consent was given or withdrawn (a new patient's "no" is neither)."""
     now = timezone.now()
     for field in Patient.COMMUNICATION_CONSENTS:
-        if before is None or getattr(before, field) != getattr(patient, field):
+        if before is None:
+            changed = getattr(patient, field)
+        else:
+            changed = getattr(before, field) != getattr(patient, field)
+        if changed:
             setattr(patient, f"{field}_at", now)
 
 
@@ -135,7 +140,7 @@ def patient_update(*, actor, patient, data, allowed_fields=None):
     """Change identity and contact details. Staff use ``PATIENT_EDITABLE_FIELDS``; the portal
     passes ``PORTAL_EDITABLE_FIELDS``. Locks the row so two desks editing at once do not
     overwrite each other's consent timestamps."""
-    allowed = set(allowed_fields or PATIENT_EDITABLE_FIELDS) | {"is_active"}
+    allowed = set(allowed_fields or [*PATIENT_EDITABLE_FIELDS, "is_active"])
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     before = Patient.objects.get(pk=patient.pk)
     changed = []
@@ -258,8 +263,12 @@ def _signature_png(data_url):
         with Image.open(io.BytesIO(raw)) as image:
             image.verify()
         with Image.open(io.BytesIO(raw)) as image:
-            alpha = image.convert("RGBA").getchannel("A")
-            inked = alpha.getbbox() is not None
+            # Ink is anything clearly darker than white once laid on white paper, so neither a
+            # transparent nor a plain white image counts as a signature.
+            paper = Image.new("RGBA", image.size, "white")
+            paper.alpha_composite(image.convert("RGBA"))
+            ink = ImageOps.invert(paper.convert("L")).point(lambda v: 255 if v > 60 else 0)
+            inked = ink.getbbox() is not None
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
         raise ApplicationError(_("The signature could not be read."), field="signature") from exc
     if not inked:

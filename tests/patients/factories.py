@@ -47,10 +47,10 @@ class MedicalHistoryFactory(factory.django.DjangoModelFactory):
 
 
 class ConsentTemplateFactory(factory.django.DjangoModelFactory):
-    """The current version of a consent text, asked for at intake.
+    """A new current version of a consent text, asked for at intake.
 
-    Only one version of a kind may be current: pass another ``kind`` for a second template, and
-    use ``services.consent_template_publish`` to replace a text with a newer version.
+    Only one version of a kind may be current, and a migration already gives every kind a
+    version 1: like publishing, creating a current version retires the kind's previous one.
     """
 
     class Meta:
@@ -66,6 +66,14 @@ class ConsentTemplateFactory(factory.django.DjangoModelFactory):
     body = "I have read and understood the information about the treatment."
     is_current = True
     required_for_intake = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        if kwargs.get("is_current", True):
+            ConsentTemplate.objects.filter(kind=kwargs["kind"], is_current=True).update(
+                is_current=False
+            )
+        return super()._create(model_class, *args, **kwargs)
 
 
 def signature_data_url(*, inked=True, size=(240, 80)):

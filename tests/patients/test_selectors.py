@@ -102,7 +102,9 @@ def test_patient_search_by_phone_argument(front_desk, everyone):
     assert names(patient_search(front_desk, phone="(212) 555-1002")) == ["Hélène Martin"]
 
 
-@pytest.mark.parametrize("query", ["zoe.dubois@example.com", "ZOE.Dubois@Example.COM", "zoe.dub@"])
+@pytest.mark.parametrize(
+    "query", ["zoe.dubois@example.com", "ZOE.Dubois@Example.COM", "dubois@example"]
+)
 def test_patient_search_by_email(front_desk, everyone, query):
     assert names(patient_search(front_desk, query)) == ["Zoé Dubois"]
 

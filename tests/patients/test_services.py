@@ -192,9 +192,7 @@ def test_patient_create_rejects_invalid_input_and_writes_nothing(front_desk, fie
 
 
 def test_patient_create_rejects_a_birth_date_just_over_120_years_ago(front_desk):
-    # BUG (patients.models.validate_birth_date): the limit is the 1st of this month 120 years
-    # ago, not today's date, so a birth date up to a month "more than 120 years ago" is
-    # accepted. Fails on every day of the month except the 1st.
+    # The limit is today 120 years ago, not the start of that month.
     just_over = years_ago(120) - timedelta(days=1)
 
     with pytest.raises(ValidationError) as raised:
@@ -299,9 +297,7 @@ def test_patient_update_from_the_portal_ignores_legal_names_and_birth_date(patie
 
 
 def test_patient_update_from_the_portal_cannot_archive_the_record(patient_user, zoe):
-    # BUG (patients.services.patient_update): ``is_active`` is added to every allowed set,
-    # including PORTAL_EDITABLE_FIELDS, so a patient can archive their own record (archived
-    # records cannot be booked) by posting is_active=False from the portal.
+    # Archiving is for staff; the portal's allowed fields must not include it.
     patient_update(
         actor=patient_user,
         patient=zoe,
@@ -617,7 +613,7 @@ def test_consent_sign_stores_the_exact_version_name_and_where_it_was_signed(
 
     signature = ConsentSignature.objects.get(pk=signature.pk)
     assert signature.template == treatment_consent
-    assert signature.template.version == 1
+    assert signature.template.version == treatment_consent.version
     assert signature.signed_name == "Zoé Dubois"
     assert signature.ip_address == "203.0.113.7"
     assert signature.user_agent == "Mozilla/5.0 (iPad; CPU OS 17_0 like Mac OS X)"
@@ -627,7 +623,11 @@ def test_consent_sign_stores_the_exact_version_name_and_where_it_was_signed(
     assert signature.is_valid
     event = events("consent.signed").get()
     assert event.patient_id == zoe.pk
-    assert event.detail == {"template": treatment_consent.pk, "kind": "treatment", "version": 1}
+    assert event.detail == {
+        "template": treatment_consent.pk,
+        "kind": "treatment",
+        "version": treatment_consent.version,
+    }
 
 
 def test_consent_sign_without_a_request_stores_no_ip(front_desk, zoe, treatment_consent):
@@ -732,25 +732,27 @@ def test_consent_template_publish_replaces_the_current_version(
         actor=manager, kind=ConsentKind.TREATMENT, title="Consent v2", body="Version two."
     )
 
-    assert new.version == 2
+    assert new.version == treatment_consent.version + 1
     assert new.is_current
     assert list(ConsentTemplate.objects.filter(kind=ConsentKind.TREATMENT, is_current=True)) == [
         new
     ]
     old_signature = ConsentSignature.objects.select_related("template").get(pk=old_signature.pk)
     assert old_signature.template == treatment_consent
-    assert old_signature.template.version == 1
+    assert old_signature.template.version == treatment_consent.version
     assert old_signature.template.body == "Version one of the text."
     assert not old_signature.template.is_current
     assert events("consent_template.published").count() == 2
 
 
 def test_consent_template_publish_numbers_each_kind_separately(manager, treatment_consent):
+    photos_before = ConsentTemplate.objects.get(kind=ConsentKind.PHOTOGRAPHS, is_current=True)
+
     photos = consent_template_publish(
         actor=manager, kind=ConsentKind.PHOTOGRAPHS, title="Photographs", body="Photos."
     )
 
-    assert photos.version == 1
+    assert photos.version == photos_before.version + 1
     treatment_consent.refresh_from_db()
     assert treatment_consent.is_current
 
