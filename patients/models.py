@@ -1,5 +1,4 @@
 import unicodedata
-from datetime import date
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
