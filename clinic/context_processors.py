@@ -1,4 +1,12 @@
+from django.utils.functional import SimpleLazyObject
+
 from .roles import Role
+
+
+def _clinic_name():
+    from .models import ClinicSettings
+
+    return ClinicSettings.load().name
 
 
 def clinic(request):
@@ -7,4 +15,6 @@ def clinic(request):
     return {
         "current_role": role,
         "Role": {r.name: r for r in Role},
+        # Only read (one query) by pages that show it: the public pages' header.
+        "clinic_name": SimpleLazyObject(_clinic_name),
     }

@@ -298,7 +298,7 @@ def _withdraw(request, signature):
     responses={200: ConsentSignatureSerializer},
 )
 class ConsentWithdrawView(APIView):
-    permission_classes = [staff_with(post=VIEW_PATIENT)]
+    permission_classes = [staff_with(post=CHANGE_PATIENT)]
 
     def post(self, request, signature_id):
         return _withdraw(

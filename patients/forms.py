@@ -43,12 +43,13 @@ class MedicalHistoryForm(forms.ModelForm):
         label=_("What would you like to achieve?"),
         choices=Goal.choices,
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
     )
 
     class Meta:
         model = MedicalHistory
         fields = [
+            "no_known_allergies",
             "height_cm",
             "weight_kg",
             *MedicalHistory.CONTRAINDICATIONS,
@@ -96,8 +97,8 @@ class MedicationForm(forms.Form):
     is_antiplatelet = forms.BooleanField(label=_("Anti-platelet (e.g. aspirin)"), required=False)
 
 
-AllergyFormSet = forms.formset_factory(AllergyForm, extra=2, max_num=20)
-MedicationFormSet = forms.formset_factory(MedicationForm, extra=2, max_num=30)
+AllergyFormSet = forms.formset_factory(AllergyForm, extra=3, max_num=20)
+MedicationFormSet = forms.formset_factory(MedicationForm, extra=3, max_num=30)
 
 
 def filled_rows(formset, key):

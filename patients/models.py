@@ -193,7 +193,10 @@ class MedicalHistory(models.Model):
         decimal_places=1,
         null=True,
         blank=True,
-        validators=[MinValueValidator(50), MaxValueValidator(250)],
+        validators=[
+            MinValueValidator(50, message=_("Height must be between 50 and 250 cm.")),
+            MaxValueValidator(250, message=_("Height must be between 50 and 250 cm.")),
+        ],
     )
     weight_kg = models.DecimalField(
         _("weight (kg)"),
@@ -201,8 +204,12 @@ class MedicalHistory(models.Model):
         decimal_places=1,
         null=True,
         blank=True,
-        validators=[MinValueValidator(20), MaxValueValidator(350)],
+        validators=[
+            MinValueValidator(20, message=_("Weight must be between 20 and 350 kg.")),
+            MaxValueValidator(350, message=_("Weight must be between 20 and 350 kg.")),
+        ],
     )
+    no_known_allergies = models.BooleanField(_("no known allergies"), default=False)
     pregnant_or_breastfeeding = models.BooleanField(_("pregnant or breastfeeding"), default=False)
     diabetes = models.BooleanField(_("diabetes"), default=False)
     bleeding_disorder = models.BooleanField(_("bleeding disorder"), default=False)

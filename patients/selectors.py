@@ -211,7 +211,8 @@ def patient_alerts(history, acknowledgements):
 
 def consent_status(patient):
     """For each current consent template: the patient's valid signature on it, if any."""
-    templates = list(ConsentTemplate.objects.filter(is_current=True).order_by("kind"))
+    # Treatment, then photographs, then the optional marketing consent.
+    templates = list(ConsentTemplate.objects.filter(is_current=True).order_by("-kind"))
     signatures = list(
         ConsentSignature.objects.filter(patient=patient)
         .select_related("template", "collected_by", "withdrawn_by")

@@ -50,6 +50,10 @@ class PatientSerializer(serializers.ModelSerializer):
     def get_has_portal_account(self, patient) -> bool:
         return patient.portal_user_id is not None
 
+    def validate_email(self, value):
+        # As the model stores it, so an unchanged address is not recorded as a change.
+        return value.strip().lower()
+
 
 class PatientCreateSerializer(PatientSerializer):
     """A new registration. ``force`` saves it even if it looks like a duplicate."""

@@ -164,6 +164,7 @@ def patient_update(*, actor, patient, data, allowed_fields=None):
 
 
 HISTORY_FIELDS = [
+    "no_known_allergies",
     "height_cm",
     "weight_kg",
     *MedicalHistory.CONTRAINDICATIONS,

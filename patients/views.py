@@ -151,12 +151,22 @@ def _submit_history(request, patient, forms, source):
     form, allergies, medications = forms
     if not (form.is_valid() and allergies.is_valid() and medications.is_valid()):
         return None
+    listed = filled_rows(allergies, "substance")
+    # An empty allergy list must be a real answer, not a skipped section.
+    if not listed and not form.cleaned_data.get("no_known_allergies"):
+        form.add_error("no_known_allergies", _("List the allergies, or tick “No known allergies”."))
+        return None
+    if listed and form.cleaned_data.get("no_known_allergies"):
+        form.add_error(
+            "no_known_allergies", _("Allergies are listed: untick “No known allergies”.")
+        )
+        return None
     try:
         return services.medical_history_submit(
             actor=request.user,
             patient=patient,
             data=form.cleaned_data,
-            allergies=filled_rows(allergies, "substance"),
+            allergies=listed,
             medications=filled_rows(medications, "name"),
             source=source,
         )
@@ -181,7 +191,14 @@ def history_new(request, pk):
     return render(
         request,
         "patients/history_form.html",
-        {"patient": patient, "form": form, "allergies": allergies, "medications": medications},
+        {
+            "patient": patient,
+            "form": form,
+            "allergies": allergies,
+            "medications": medications,
+            "formsets_invalid": request.method == "POST"
+            and (not allergies.is_valid() or not medications.is_valid()),
+        },
         status=400 if request.method == "POST" else 200,
     )
 
@@ -250,11 +267,14 @@ def consent_sign_desk(request, pk, template_pk):
 
 
 @require_POST
-@staff_with("patients.view_patient")
+@staff_with("patients.change_patient")
 def consent_withdraw(request, signature_pk):
+    """Front desk records that the patient withdrew a consent, with the reason they gave."""
     signature = selectors.consent_signature_get_for_user(request.user, signature_pk)
     form = ConsentWithdrawForm(request.POST)
-    form.is_valid()
+    if not form.is_valid() or not form.cleaned_data["reason"].strip():
+        messages.error(request, _("Say why the consent is withdrawn (what the patient said)."))
+        return redirect("patients:chart", pk=signature.patient_id)
     try:
         services.consent_withdraw(
             actor=request.user, signature=signature, reason=form.cleaned_data.get("reason", "")
@@ -362,7 +382,14 @@ def portal_history(request):
     return render(
         request,
         "patients/portal_history.html",
-        {"patient": patient, "form": form, "allergies": allergies, "medications": medications},
+        {
+            "patient": patient,
+            "form": form,
+            "allergies": allergies,
+            "medications": medications,
+            "formsets_invalid": request.method == "POST"
+            and (not allergies.is_valid() or not medications.is_valid()),
+        },
         status=400 if request.method == "POST" else 200,
     )
 

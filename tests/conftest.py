@@ -3,6 +3,8 @@ from django.contrib.auth.models import Group
 
 from clinic.roles import Role, sync_role_permissions
 from clinic.services import user_create
+from patients.consent_defaults import create_default_consent_templates
+from patients.models import ConsentTemplate
 
 PASSWORD = "correct-horse-battery"
 
@@ -25,9 +27,10 @@ def _fast_and_private_test_settings(settings, tmp_path):
 
 @pytest.fixture
 def roles(db):
-    # A transactional test's flush empties auth_group; put the roles back.
+    # A transactional test's flush empties what data migrations created; put it back.
     if Group.objects.count() < len(Role):
         sync_role_permissions()
+    create_default_consent_templates(ConsentTemplate)
 
 
 def make_user(role, email, name="Test User"):

@@ -136,7 +136,7 @@ def test_history_with_an_impossible_weight_keeps_every_entry(client_for, practit
     )
     assert response.status_code == 400
     html = response.content.decode()
-    assert "Ensure this value is less than or equal to 350" in html
+    assert "Weight must be between 20 and 350 kg." in html
     assert 'value="Lidocaine"' in html
     assert not MedicalHistory.objects.filter(patient=patient).exists()
 
