@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from clinic.permissions import is_portal_user, is_staff_user
 
 from . import selectors, services
-from .models import AlertAcknowledgement, ConsentSignature, MedicalHistory, Patient
+from .models import ConsentSignature, MedicalHistory, Patient
 from .serializers import (
     AcknowledgementSerializer,
     AlertAcknowledgeSerializer,
@@ -160,17 +160,6 @@ class PatientScopedMixin:
         )
 
 
-def _history_versions(patient):
-    """Every version of the patient's history, newest first, in three queries.
-    (Belongs in ``selectors``; see the note on ``PatientMedicalHistoryView``.)"""
-    return (
-        MedicalHistory.objects.filter(patient=patient)
-        .select_related("submitted_by")
-        .prefetch_related("allergies", "medications")
-        .order_by("-version")
-    )
-
-
 class _HistoryListCreate(generics.ListCreateAPIView):
     serializer_class = MedicalHistorySerializer
     source = MedicalHistory.Source.CLINIC
@@ -181,7 +170,9 @@ class _HistoryListCreate(generics.ListCreateAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return MedicalHistory.objects.none()
-        return _history_versions(self.history_patient(audit_read=True))
+        return selectors.medical_history_list(
+            self.request.user, self.history_patient(audit_read=False)
+        )
 
     def create(self, request, *args, **kwargs):
         patient = self.history_patient(audit_read=False)
@@ -210,8 +201,7 @@ class _HistoryListCreate(generics.ListCreateAPIView):
     ),
 )
 class PatientMedicalHistoryView(PatientScopedMixin, _HistoryListCreate):
-    """Practitioners and managers. The read is audited as a read of the patient (``patient.viewed``)
-    until ``selectors`` has a history-list selector with its own audit action."""
+    """Practitioners and managers."""
 
     permission_classes = [staff_with(get=VIEW_HISTORY, post=CHANGE_HISTORY)]
 
@@ -226,11 +216,7 @@ class PatientAlertsView(PatientScopedMixin, APIView):
     permission_classes = [staff_with(get=VIEW_HISTORY)]
 
     def get(self, request, patient_id):
-        patient = self.get_patient(audit_read=True)
-        acknowledgements = AlertAcknowledgement.objects.filter(patient=patient).select_related(
-            "acknowledged_by"
-        )
-        alerts = selectors.patient_alerts(selectors.current_history(patient), acknowledgements)
+        alerts = selectors.patient_alerts_for_user(request.user, self.get_patient())
         return Response(AlertSerializer(alerts, many=True).data)
 
 

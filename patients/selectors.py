@@ -209,6 +209,37 @@ def patient_alerts(history, acknowledgements):
     return alerts
 
 
+def current_alerts(patient, history):
+    """Alerts of ``history`` (the current one) with their acknowledgements: two queries."""
+    acks = AlertAcknowledgement.objects.filter(patient=patient).select_related("acknowledged_by")
+    return patient_alerts(history, list(acks))
+
+
+def patient_alerts_for_user(user, patient):
+    """The current alerts, for users who may read medical history. Audited."""
+    if not can_view_medical_history(user):
+        raise Http404
+    audit.record(actor=user, action="alert.list_viewed", target=patient, patient_id=patient.pk)
+    return current_alerts(patient, current_history(patient))
+
+
+def medical_history_list(user, patient):
+    """Every version of the patient's history, newest first, in three queries: for clinicians,
+    or the patient's own. Audited."""
+    own = user.role == Role.PATIENT and patient.portal_user_id == user.pk
+    if not (own or can_view_medical_history(user)):
+        raise Http404
+    audit.record(
+        actor=user, action="medical_history.list_viewed", target=patient, patient_id=patient.pk
+    )
+    return (
+        MedicalHistory.objects.filter(patient=patient)
+        .select_related("submitted_by")
+        .prefetch_related("allergies", "medications")
+        .order_by("-version")
+    )
+
+
 def consent_status(patient):
     """For each current consent template: the patient's valid signature on it, if any."""
     # Treatment, then photographs, then the optional marketing consent.
@@ -238,11 +269,8 @@ def patient_chart(user, patient):
     )
     if chart["can_view_history"]:
         history = current_history(patient)
-        acks = list(
-            AlertAcknowledgement.objects.filter(patient=patient).select_related("acknowledged_by")
-        )
         chart["history"] = history
-        chart["alerts"] = patient_alerts(history, acks)
+        chart["alerts"] = current_alerts(patient, history)
         chart["history_versions"] = list(
             MedicalHistory.objects.filter(patient=patient)
             .select_related("submitted_by")

@@ -427,7 +427,7 @@ def test_two_submissions_make_versions_1_and_2_listed_newest_first(api, practiti
     submitted = AuditEvent.objects.filter(action="medical_history.submitted", patient_id=patient.pk)
     assert submitted.count() == 2
     assert AuditEvent.objects.filter(
-        action="patient.viewed", patient_id=patient.pk, actor=practitioner_user
+        action="medical_history.list_viewed", patient_id=patient.pk, actor=practitioner_user
     ).exists()
 
 
@@ -478,9 +478,9 @@ def test_history_list_costs_a_fixed_number_of_queries(
         assert client.get(url).status_code == 200
     add_versions(9)
 
-    # Session, user, permissions (2), patient, audit row, count, page, allergies, medications,
-    # session save (with its savepoint).
-    with django_assert_max_num_queries(13) as many:
+    # Session, user, permissions (2), patient, role, audit row, count, page, allergies,
+    # medications, session save (with its savepoint).
+    with django_assert_max_num_queries(14) as many:
         response = client.get(url)
 
     assert response.json()["count"] == 10
