@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .models import Goal, MedicalHistory, Patient, Severity
-from .services import PATIENT_EDITABLE_FIELDS, PORTAL_EDITABLE_FIELDS
+from .services import HISTORY_FIELDS, PATIENT_EDITABLE_FIELDS, PORTAL_EDITABLE_FIELDS
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 PHONE_ATTRS = {"type": "tel", "autocomplete": "tel", "placeholder": "+1 212 555 0100"}
@@ -48,20 +48,7 @@ class MedicalHistoryForm(forms.ModelForm):
 
     class Meta:
         model = MedicalHistory
-        fields = [
-            "no_known_allergies",
-            "height_cm",
-            "weight_kg",
-            *MedicalHistory.CONTRAINDICATIONS,
-            "other_conditions",
-            "earlier_aesthetic_treatments",
-            "tried_diet",
-            "tried_exercise",
-            "tried_liposuction",
-            "tried_other",
-            "goals",
-            "notes",
-        ]
+        fields = HISTORY_FIELDS
         widgets = {
             "other_conditions": forms.Textarea(attrs={"rows": 2}),
             "earlier_aesthetic_treatments": forms.Textarea(attrs={"rows": 2}),

@@ -56,20 +56,20 @@ PATIENT_EDITABLE_FIELDS = [
     "notes",
     *Patient.COMMUNICATION_CONSENTS,
 ]
-# What a patient may change about themselves in the portal.
+# What a patient may change about themselves in the portal: not their legal identity, nor the
+# clinic's notes or how they heard of the clinic.
 PORTAL_EDITABLE_FIELDS = [
-    "preferred_name",
-    "email",
-    "mobile_phone",
-    "address_line",
-    "postcode",
-    "city",
-    "country",
-    "emergency_contact_name",
-    "emergency_contact_phone",
-    "emergency_contact_relationship",
-    "preferred_language",
-    *Patient.COMMUNICATION_CONSENTS,
+    f
+    for f in PATIENT_EDITABLE_FIELDS
+    if f
+    not in {
+        "legal_first_name",
+        "legal_last_name",
+        "date_of_birth",
+        "sex",
+        "referral_source",
+        "notes",
+    }
 ]
 
 
