@@ -63,6 +63,9 @@ ROLE_PERMISSIONS = {
         "patients.view_consenttemplate",
         "patients.add_consenttemplate",
         "patients.change_consenttemplate",
+        "treatment_sessions.view_appointmenttype",
+        "treatment_sessions.add_appointmenttype",
+        "treatment_sessions.change_appointmenttype",
     ],
     Role.FRONT_DESK: STAFF
     + ["patients.view_patient", "patients.add_patient", "patients.change_patient"],

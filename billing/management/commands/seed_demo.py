@@ -226,6 +226,26 @@ class Command(BaseCommand):
 
     def _extras(self):
         self._histories_and_consents()
+        self._appointment_types()
+
+    def _appointment_types(self):
+        from sessions.models import AppointmentType
+
+        for name, kind, minutes, buffer, colour in [
+            ("Consultation", "consultation", 45, 15, "#7c3aed"),
+            ("Treatment session", "treatment", 30, 10, "#0f5c6e"),
+            ("Follow-up", "follow_up", 15, 0, "#d97706"),
+            ("Maintenance session", "maintenance", 30, 10, "#059669"),
+        ]:
+            AppointmentType.objects.get_or_create(
+                name=name,
+                defaults={
+                    "kind": kind,
+                    "duration_minutes": minutes,
+                    "buffer_after_minutes": buffer,
+                    "colour": colour,
+                },
+            )
 
     def _histories_and_consents(self):
         """Realistic intake data: histories (some allergies, a blood thinner, a pregnancy),

@@ -1,0 +1,152 @@
+"""Booking: every write to appointments. Each function is one transaction and audits itself."""
+
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clinic import audit
+from clinic.errors import ApplicationError, ConflictError
+
+from .models import ACTIVE_STATUSES, Appointment, AppointmentStatus, AppointmentTransition
+
+
+class SlotTakenError(ConflictError):
+    """The practitioner, room or patient already has an appointment overlapping this one."""
+
+    def __init__(self, clash, who):
+        local = timezone.localtime(clash.starts_at, clash.location.zone)
+        super().__init__(
+            _("%(who)s is already booked at %(time)s (%(type)s with %(patient)s).")
+            % {
+                "who": who,
+                "time": local.strftime("%Y-%m-%d %H:%M"),
+                "type": clash.appointment_type,
+                "patient": clash.patient.full_name,
+            },
+            extra={
+                "conflict": {
+                    "id": clash.pk,
+                    "start": clash.starts_at.isoformat(),
+                    "end": clash.ends_at.isoformat(),
+                }
+            },
+        )
+        self.clash = clash
+
+
+def _clashes(*, patient, practitioner, room, starts_at, blocked_until, exclude=None):
+    overlapping = Appointment.objects.filter(
+        starts_at__lt=blocked_until, blocked_until__gt=starts_at, status__in=ACTIVE_STATUSES
+    ).select_related("patient", "appointment_type", "location", "practitioner", "room")
+    who = Q(practitioner=practitioner) | Q(patient=patient)
+    if room is not None:
+        who |= Q(room=room)
+    if exclude is not None:
+        overlapping = overlapping.exclude(pk=exclude.pk)
+    return list(overlapping.filter(who).order_by("starts_at")[:1])
+
+
+def _raise_if_clash(*, patient, practitioner, room, starts_at, blocked_until, exclude=None):
+    found = _clashes(
+        patient=patient,
+        practitioner=practitioner,
+        room=room,
+        starts_at=starts_at,
+        blocked_until=blocked_until,
+        exclude=exclude,
+    )
+    if not found:
+        return
+    clash = found[0]
+    if clash.practitioner_id == practitioner.pk:
+        who = str(practitioner)
+    elif room is not None and clash.room_id == room.pk:
+        who = str(room.name)
+    else:
+        who = patient.full_name
+    raise SlotTakenError(clash, who)
+
+
+def appointment_book(
+    *,
+    actor,
+    patient,
+    practitioner,
+    location,
+    appointment_type,
+    starts_at,
+    ends_at=None,
+    room=None,
+    notes="",
+):
+    """Book one appointment. Front desk and managers (and the course booking service).
+
+    Checks clashes first so the user gets a message naming the clashing appointment; the
+    exclusion constraints on ``Appointment`` are what really stop two bookings racing for one
+    slot, and their violation is turned into the same ``SlotTakenError``.
+    """
+    if timezone.is_naive(starts_at) or (ends_at is not None and timezone.is_naive(ends_at)):
+        raise ApplicationError(_("Times must carry a time zone offset."), field="start")
+    ends_at = ends_at or starts_at + timedelta(minutes=appointment_type.duration_minutes)
+    if ends_at <= starts_at:
+        raise ApplicationError(_("The end must be after the start."), field="end")
+    if not patient.is_active:
+        raise ApplicationError(_("This patient's record is archived."), field="patient")
+    if not practitioner.is_active or not practitioner.locations.filter(pk=location.pk).exists():
+        raise ApplicationError(
+            _("%(who)s does not work at %(where)s.") % {"who": practitioner, "where": location},
+            field="practitioner",
+        )
+    if appointment_type.needs_room and room is None:
+        raise ApplicationError(_("This type of appointment needs a room."), field="room")
+    if room is not None and room.location_id != location.pk:
+        raise ApplicationError(_("This room is at another location."), field="room")
+    blocked_until = ends_at + timedelta(minutes=appointment_type.buffer_after_minutes)
+    try:
+        with transaction.atomic():
+            _raise_if_clash(
+                patient=patient,
+                practitioner=practitioner,
+                room=room,
+                starts_at=starts_at,
+                blocked_until=blocked_until,
+            )
+            appointment = Appointment(
+                patient=patient,
+                practitioner=practitioner,
+                location=location,
+                room=room,
+                appointment_type=appointment_type,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                blocked_until=blocked_until,
+                notes=notes,
+                created_by=actor,
+            )
+            appointment.save()
+            AppointmentTransition.objects.create(
+                appointment=appointment, to_status=AppointmentStatus.BOOKED, by=actor
+            )
+            audit.record(
+                actor=actor,
+                action="appointment.booked",
+                target=appointment,
+                patient_id=patient.pk,
+                detail={"start": starts_at.isoformat(), "practitioner": practitioner.pk},
+            )
+    except IntegrityError as exc:
+        # Another booking for the slot committed between our check and our insert.
+        if "no_double_booking" not in str(exc):
+            raise
+        _raise_if_clash(
+            patient=patient,
+            practitioner=practitioner,
+            room=room,
+            starts_at=starts_at,
+            blocked_until=blocked_until,
+        )
+        raise ConflictError(_("This time was just taken. Choose another.")) from exc
+    return appointment
