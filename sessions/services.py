@@ -150,3 +150,112 @@ def appointment_book(
         )
         raise ConflictError(_("This time was just taken. Choose another.")) from exc
     return appointment
+
+
+# Allowed status changes: anything else is refused with a 409.
+TRANSITIONS = {
+    AppointmentStatus.BOOKED: {
+        AppointmentStatus.CONFIRMED,
+        AppointmentStatus.CHECKED_IN,
+        AppointmentStatus.CANCELLED,
+        AppointmentStatus.NO_SHOW,
+    },
+    AppointmentStatus.CONFIRMED: {
+        AppointmentStatus.CHECKED_IN,
+        AppointmentStatus.CANCELLED,
+        AppointmentStatus.NO_SHOW,
+    },
+    AppointmentStatus.CHECKED_IN: {AppointmentStatus.IN_PROGRESS},
+    AppointmentStatus.IN_PROGRESS: {AppointmentStatus.COMPLETED},
+}
+
+
+def _transition(*, actor, appointment, to_status, reason=""):
+    """Move one appointment to ``to_status`` if the rules allow it. Locks the row so two desks
+    (or the desk and the patient) cannot both change it from the same state."""
+    appointment = (
+        Appointment.objects.select_for_update().select_related("location").get(pk=appointment.pk)
+    )
+    from_status = appointment.status
+    if to_status not in TRANSITIONS.get(from_status, set()):
+        raise ConflictError(
+            _("An appointment that is %(from)s cannot become %(to)s.")
+            % {
+                "from": AppointmentStatus(from_status).label.lower(),
+                "to": AppointmentStatus(to_status).label.lower(),
+            },
+            extra={"status": from_status},
+        )
+    appointment.status = to_status
+    appointment.save(update_fields=["status", "updated_at"])
+    AppointmentTransition.objects.create(
+        appointment=appointment,
+        from_status=from_status,
+        to_status=to_status,
+        by=actor,
+        reason=reason[:300],
+    )
+    audit.record(
+        actor=actor,
+        action=f"appointment.{to_status}",
+        target=appointment,
+        patient_id=appointment.patient_id,
+        detail={"from": from_status, "reason": reason[:300]} if reason else {"from": from_status},
+    )
+    return appointment
+
+
+@transaction.atomic
+def appointment_confirm(*, actor, appointment):
+    """The patient confirmed (by phone, the portal or a reminder link)."""
+    return _transition(actor=actor, appointment=appointment, to_status=AppointmentStatus.CONFIRMED)
+
+
+@transaction.atomic
+def appointment_check_in(*, actor, appointment):
+    """Front desk: the patient has arrived."""
+    return _transition(actor=actor, appointment=appointment, to_status=AppointmentStatus.CHECKED_IN)
+
+
+@transaction.atomic
+def appointment_start(*, actor, appointment):
+    """The practitioner takes the patient in."""
+    return _transition(
+        actor=actor, appointment=appointment, to_status=AppointmentStatus.IN_PROGRESS
+    )
+
+
+@transaction.atomic
+def appointment_complete(*, actor, appointment):
+    """Called by the clinical record when the session record is signed."""
+    return _transition(actor=actor, appointment=appointment, to_status=AppointmentStatus.COMPLETED)
+
+
+@transaction.atomic
+def appointment_mark_no_show(*, actor, appointment, now=None):
+    """Front desk: the patient did not come. Only once the start time has passed."""
+    if appointment.starts_at > (now or timezone.now()):
+        raise ConflictError(_("A patient can only miss an appointment once it has started."))
+    return _transition(actor=actor, appointment=appointment, to_status=AppointmentStatus.NO_SHOW)
+
+
+@transaction.atomic
+def appointment_cancel(*, actor, appointment, by_patient, reason, now=None):
+    """Cancel, by the patient or the clinic, with the reason. Records whether it was late
+    under the clinic's cancellation window; frees the slot."""
+    from clinic.models import ClinicSettings
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(_("Give the reason for cancelling."), field="reason")
+    window = timedelta(hours=ClinicSettings.load().cancellation_window_hours)
+    late = appointment.starts_at - (now or timezone.now()) < window
+    who = "patient" if by_patient else "clinic"
+    appointment = _transition(
+        actor=actor,
+        appointment=appointment,
+        to_status=AppointmentStatus.CANCELLED,
+        reason=f"{who}{' (late)' if late else ''}: {reason}",
+    )
+    appointment.cancelled_late = late
+    return appointment

@@ -1,48 +1,15 @@
 import threading
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
 
 from clinic.errors import ApplicationError, ConflictError
 from clinic.models import AuditEvent, Location, Practitioner, Room
-from sessions.models import Appointment, AppointmentType
-from sessions.services import SlotTakenError, appointment_book
+from sessions.models import Appointment
+from sessions.services import SlotTakenError
 from tests.patients.factories import PatientFactory
-
-NEW_YORK = ZoneInfo("America/New_York")
-
-
-@pytest.fixture
-def clinic_setup(roles, practitioner_user):
-    location = Location.objects.create(name="Park Avenue", code="NYC", time_zone="America/New_York")
-    room = Room.objects.create(location=location, name="Room 1")
-    practitioner = Practitioner.objects.create(
-        user=practitioner_user, display_name="Pia", title="Dr"
-    )
-    practitioner.locations.add(location)
-    session = AppointmentType.objects.create(
-        name="Treatment session", kind="treatment", duration_minutes=30, buffer_after_minutes=10
-    )
-    return {"location": location, "room": room, "practitioner": practitioner, "type": session}
-
-
-def book(setup, actor, patient, start, **overrides):
-    kwargs = {
-        "actor": actor,
-        "patient": patient,
-        "practitioner": setup["practitioner"],
-        "location": setup["location"],
-        "appointment_type": setup["type"],
-        "room": setup["room"],
-        "starts_at": start,
-    }
-    kwargs.update(overrides)
-    return appointment_book(**kwargs)
-
-
-LUNCH = datetime(2026, 12, 1, 12, 30, tzinfo=NEW_YORK)
+from tests.sessions.conftest import LUNCH, book
 
 
 @pytest.mark.django_db

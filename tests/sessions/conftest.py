@@ -1,0 +1,39 @@
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from clinic.models import Location, Practitioner, Room
+from sessions.models import AppointmentType
+from sessions.services import appointment_book
+
+NEW_YORK = ZoneInfo("America/New_York")
+LUNCH = datetime(2026, 12, 1, 12, 30, tzinfo=NEW_YORK)
+
+
+@pytest.fixture
+def clinic_setup(roles, practitioner_user):
+    location = Location.objects.create(name="Park Avenue", code="NYC", time_zone="America/New_York")
+    room = Room.objects.create(location=location, name="Room 1")
+    practitioner = Practitioner.objects.create(
+        user=practitioner_user, display_name="Pia", title="Dr"
+    )
+    practitioner.locations.add(location)
+    session = AppointmentType.objects.create(
+        name="Treatment session", kind="treatment", duration_minutes=30, buffer_after_minutes=10
+    )
+    return {"location": location, "room": room, "practitioner": practitioner, "type": session}
+
+
+def book(setup, actor, patient, start, **overrides):
+    kwargs = {
+        "actor": actor,
+        "patient": patient,
+        "practitioner": setup["practitioner"],
+        "location": setup["location"],
+        "appointment_type": setup["type"],
+        "room": setup["room"],
+        "starts_at": start,
+    }
+    kwargs.update(overrides)
+    return appointment_book(**kwargs)
