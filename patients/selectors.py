@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -314,12 +314,3 @@ def consent_signature_get_for_user(user, pk):
     ):
         raise Http404
     return signature
-
-
-def history_prefetch():
-    return Prefetch(
-        "medical_histories",
-        queryset=MedicalHistory.objects.prefetch_related("allergies", "medications").order_by(
-            "-version"
-        ),
-    )
