@@ -175,6 +175,24 @@ def _submit_history(request, patient, forms, source):
         return None
 
 
+def _render_history_form(request, template, patient, forms):
+    """The questionnaire page; after a refused POST it is shown again with the entries."""
+    form, allergies, medications = forms
+    posted = request.method == "POST"
+    return render(
+        request,
+        template,
+        {
+            "patient": patient,
+            "form": form,
+            "allergies": allergies,
+            "medications": medications,
+            "formsets_invalid": posted and (not allergies.is_valid() or not medications.is_valid()),
+        },
+        status=400 if posted else 200,
+    )
+
+
 @require_http_methods(["GET", "POST"])
 @staff_with("patients.change_medical_history")
 def history_new(request, pk):
@@ -187,20 +205,7 @@ def history_new(request, pk):
                 request, _("Medical history saved as version %(v)s.") % {"v": history.version}
             )
             return redirect("patients:chart", pk=patient.pk)
-    form, allergies, medications = forms
-    return render(
-        request,
-        "patients/history_form.html",
-        {
-            "patient": patient,
-            "form": form,
-            "allergies": allergies,
-            "medications": medications,
-            "formsets_invalid": request.method == "POST"
-            and (not allergies.is_valid() or not medications.is_valid()),
-        },
-        status=400 if request.method == "POST" else 200,
-    )
+    return _render_history_form(request, "patients/history_form.html", patient, forms)
 
 
 @require_http_methods(["GET"])
@@ -378,20 +383,7 @@ def portal_history(request):
             target=patient,
             patient_id=patient.pk,
         )
-    form, allergies, medications = forms
-    return render(
-        request,
-        "patients/portal_history.html",
-        {
-            "patient": patient,
-            "form": form,
-            "allergies": allergies,
-            "medications": medications,
-            "formsets_invalid": request.method == "POST"
-            and (not allergies.is_valid() or not medications.is_valid()),
-        },
-        status=400 if request.method == "POST" else 200,
-    )
+    return _render_history_form(request, "patients/portal_history.html", patient, forms)
 
 
 @require_http_methods(["GET"])

@@ -105,15 +105,16 @@ def appointment_book(
     if room is not None and room.location_id != location.pk:
         raise ApplicationError(_("This room is at another location."), field="room")
     blocked_until = ends_at + timedelta(minutes=appointment_type.buffer_after_minutes)
+    held = {
+        "patient": patient,
+        "practitioner": practitioner,
+        "room": room,
+        "starts_at": starts_at,
+        "blocked_until": blocked_until,
+    }
     try:
         with transaction.atomic():
-            _raise_if_clash(
-                patient=patient,
-                practitioner=practitioner,
-                room=room,
-                starts_at=starts_at,
-                blocked_until=blocked_until,
-            )
+            _raise_if_clash(**held)
             appointment = Appointment(
                 patient=patient,
                 practitioner=practitioner,
@@ -141,13 +142,7 @@ def appointment_book(
         # Another booking for the slot committed between our check and our insert.
         if "no_double_booking" not in str(exc):
             raise
-        _raise_if_clash(
-            patient=patient,
-            practitioner=practitioner,
-            room=room,
-            starts_at=starts_at,
-            blocked_until=blocked_until,
-        )
+        _raise_if_clash(**held)
         raise ConflictError(_("This time was just taken. Choose another.")) from exc
     return appointment
 
