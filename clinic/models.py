@@ -212,6 +212,56 @@ class WorkingHours(models.Model):
         return f"{self.practitioner} {self.get_weekday_display()} {self.starts_at}-{self.ends_at}"
 
 
+class WorkingHoursException(models.Model):
+    """A one-off change to a practitioner's hours on one date: time off (the whole day when no
+    times are given) or extra hours at a location."""
+
+    class Kind(models.TextChoices):
+        TIME_OFF = "time_off", _("Time off")
+        EXTRA_HOURS = "extra_hours", _("Extra hours")
+
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.CASCADE, related_name="hours_exceptions"
+    )
+    location = models.ForeignKey(
+        Location,
+        on_delete=models.CASCADE,
+        related_name="+",
+        null=True,
+        blank=True,
+        help_text=_("Needed for extra hours; leave empty for time off at every location."),
+    )
+    date = models.DateField(_("date"))
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    starts_at = models.TimeField(_("from"), null=True, blank=True)
+    ends_at = models.TimeField(_("until"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["date", "starts_at"]
+        verbose_name = _("working hours exception")
+        verbose_name_plural = _("working hours exceptions")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(starts_at__isnull=True, ends_at__isnull=True)
+                | Q(ends_at__gt=F("starts_at")),
+                name="hours_exception_end_after_start",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="extra_hours")
+                | Q(location__isnull=False, starts_at__isnull=False),
+                name="extra_hours_have_place_and_time",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.practitioner} {self.date} {self.get_kind_display()}"
+
+    @property
+    def whole_day(self):
+        return self.starts_at is None
+
+
 class ClinicSettings(models.Model):
     """Clinic-wide settings; exactly one row (``ClinicSettings.load()``)."""
 

@@ -176,6 +176,9 @@ STATICFILES_DIRS = [
     ("vendor/bootstrap-icons", NODE_MODULES / "bootstrap-icons" / "font"),
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
     ("vendor/signature_pad", NODE_MODULES / "signature_pad" / "dist"),
+    ("vendor/fullcalendar", NODE_MODULES / "fullcalendar-scheduler"),
+    ("vendor/fullcalendar-luxon", NODE_MODULES / "@fullcalendar" / "luxon3"),
+    ("vendor/luxon", NODE_MODULES / "luxon" / "build" / "global"),
 ]
 
 MEDIA_URL = "/media/"

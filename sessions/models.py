@@ -1,10 +1,14 @@
+import secrets
+
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
-from django.contrib.postgres.fields import RangeBoundary, RangeOperators
+from django.contrib.postgres.fields import ArrayField, RangeBoundary, RangeOperators
 from django.db import models
 from django.db.models import F, Func, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from clinic.areas import BodyArea
 
 
 class TsTzRange(Func):
@@ -51,8 +55,8 @@ class AppointmentStatus(models.TextChoices):
     NO_SHOW = "no_show", _("No-show")
 
 
-# Appointments that hold their slot: a cancelled one frees it; a no-show or a completed one
-# still happened (or was held) and keeps it, so history cannot be double-booked either.
+# Appointments that hold their slot. A cancelled one frees it, and so does a no-show (the
+# practitioner may fit in a walk-in); a completed one happened, so history stays consistent.
 ACTIVE_STATUSES = [
     AppointmentStatus.BOOKED,
     AppointmentStatus.CONFIRMED,
@@ -62,6 +66,70 @@ ACTIVE_STATUSES = [
 ]
 _ACTIVE = Q(status__in=[s.value for s in ACTIVE_STATUSES])
 _HELD_RANGE = (TsTzRange("starts_at", "blocked_until", RangeBoundary()), RangeOperators.OVERLAPS)
+
+
+MAX_COURSE_SESSIONS = 25
+
+
+class Course(models.Model):
+    """A planned course of treatment sessions: N sessions at an interval with one
+    practitioner. Its appointments carry their place in it (``session_number``)."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        FINISHED = "finished", _("Finished")
+        STOPPED = "stopped", _("Stopped")
+
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="courses"
+    )
+    practitioner = models.ForeignKey(
+        "clinic.Practitioner", on_delete=models.PROTECT, related_name="courses"
+    )
+    location = models.ForeignKey("clinic.Location", on_delete=models.PROTECT, related_name="+")
+    room = models.ForeignKey(
+        "clinic.Room", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    appointment_type = models.ForeignKey(
+        "AppointmentType", on_delete=models.PROTECT, related_name="courses"
+    )
+    planned_sessions = models.PositiveSmallIntegerField(_("number of sessions"))
+    interval_days = models.PositiveSmallIntegerField(_("days between sessions"), default=7)
+    areas = ArrayField(
+        models.CharField(max_length=20, choices=BodyArea.choices),
+        verbose_name=_("areas"),
+        default=list,
+        blank=True,
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("course")
+        verbose_name_plural = _("courses")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(planned_sessions__gte=1, planned_sessions__lte=MAX_COURSE_SESSIONS),
+                name="course_sessions_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(interval_days__gte=1, interval_days__lte=90),
+                name="course_interval_in_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.appointment_type} × {self.planned_sessions} · {self.patient}"
+
+    def area_labels(self):
+        return [BodyArea(a).label if a in BodyArea.values else a for a in self.areas]
 
 
 class Appointment(models.Model):
@@ -88,6 +156,12 @@ class Appointment(models.Model):
         _("status"), max_length=12, choices=AppointmentStatus.choices, default="booked"
     )
     notes = models.TextField(_("notes"), blank=True)
+    course = models.ForeignKey(
+        Course, null=True, blank=True, on_delete=models.PROTECT, related_name="appointments"
+    )
+    # Place in the course among the sessions that still count (not cancelled, not missed);
+    # kept up to date by the course services.
+    session_number = models.PositiveSmallIntegerField(null=True, blank=True)
     outside_working_hours = models.BooleanField(default=False, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
@@ -101,6 +175,11 @@ class Appointment(models.Model):
         verbose_name_plural = _("appointments")
         indexes = [models.Index(fields=["location", "starts_at"], name="appointment_day_idx")]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(course__isnull=True, session_number__isnull=True)
+                | Q(course__isnull=False),
+                name="appointment_session_number_needs_course",
+            ),
             models.CheckConstraint(
                 condition=Q(ends_at__gt=F("starts_at")), name="appointment_ends_after_start"
             ),
@@ -127,6 +206,19 @@ class Appointment(models.Model):
     def __str__(self):
         return f"{self.appointment_type} · {self.patient} · {self.starts_at:%Y-%m-%d %H:%M}"
 
+    @property
+    def is_open(self):
+        """Still ahead of the patient: can be moved or cancelled."""
+        return self.status in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
+
+    @property
+    def local_start(self):
+        return timezone.localtime(self.starts_at, self.location.zone)
+
+    @property
+    def local_end(self):
+        return timezone.localtime(self.ends_at, self.location.zone)
+
 
 class AppointmentTransition(models.Model):
     """Who moved an appointment from one status to another, and when."""
@@ -147,3 +239,56 @@ class AppointmentTransition(models.Model):
 
     def __str__(self):
         return f"{self.appointment_id}: {self.from_status} -> {self.to_status}"
+
+
+class PortalRequest(models.Model):
+    """Something a patient did in the portal that front desk must see: a cancellation or a
+    request to move an appointment. Shown in the inbox on the calendar until handled."""
+
+    class Kind(models.TextChoices):
+        CANCELLED = "cancelled", _("Cancelled online")
+        RESCHEDULE = "reschedule", _("Asked to reschedule")
+        CONFIRMED = "confirmed", _("Confirmed online")
+
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.CASCADE, related_name="portal_requests"
+    )
+    patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    message = models.TextField(_("message"), blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    handled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=Q(handled_at__isnull=True),
+                name="portal_request_open_idx",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.appointment_id}"
+
+
+def new_feed_token():
+    return secrets.token_urlsafe(32)
+
+
+class CalendarFeed(models.Model):
+    """A patient's private iCalendar feed URL. Revoking it replaces the token, so any calendar
+    app subscribed to the old address stops receiving the schedule."""
+
+    patient = models.OneToOneField(
+        "patients.Patient", on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_feed_token)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"Calendar feed of patient {self.patient_id}"

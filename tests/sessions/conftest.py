@@ -1,14 +1,27 @@
-from datetime import datetime
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from clinic.models import Location, Practitioner, Room
+from clinic.models import Location, Practitioner, Room, WorkingHours
 from sessions.models import AppointmentType
 from sessions.services import appointment_book
 
 NEW_YORK = ZoneInfo("America/New_York")
 LUNCH = datetime(2026, 12, 1, 12, 30, tzinfo=NEW_YORK)
+
+
+def give_hours(practitioner, location, weekdays=range(6), start=time(8), end=time(19)):
+    """Working hours Monday to Saturday 08:00-19:00 unless told otherwise."""
+    practitioner.locations.add(location)
+    for weekday in weekdays:
+        WorkingHours.objects.create(
+            practitioner=practitioner,
+            location=location,
+            weekday=weekday,
+            starts_at=start,
+            ends_at=end,
+        )
 
 
 @pytest.fixture
@@ -18,7 +31,7 @@ def clinic_setup(roles, practitioner_user):
     practitioner = Practitioner.objects.create(
         user=practitioner_user, display_name="Pia", title="Dr"
     )
-    practitioner.locations.add(location)
+    give_hours(practitioner, location)
     session = AppointmentType.objects.create(
         name="Treatment session", kind="treatment", duration_minutes=30, buffer_after_minutes=10
     )

@@ -9,7 +9,7 @@ from clinic.models import AuditEvent, Location, Practitioner, Room
 from sessions.models import Appointment
 from sessions.services import SlotTakenError
 from tests.patients.factories import PatientFactory
-from tests.sessions.conftest import LUNCH, book
+from tests.sessions.conftest import LUNCH, book, give_hours
 
 
 @pytest.mark.django_db
@@ -49,7 +49,7 @@ def test_a_patient_cannot_be_in_two_rooms_at_once(clinic_setup, front_desk, mana
     patient = PatientFactory()
     book(clinic_setup, front_desk, patient, LUNCH)
     other = Practitioner.objects.create(user=manager, display_name="Max")
-    other.locations.add(clinic_setup["location"])
+    give_hours(other, clinic_setup["location"])
     room2 = Room.objects.create(location=clinic_setup["location"], name="Room 2")
     with pytest.raises(SlotTakenError) as raised:
         book(clinic_setup, front_desk, patient, LUNCH, practitioner=other, room=room2)

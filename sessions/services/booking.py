@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 from clinic import audit
 from clinic.errors import ApplicationError, ConflictError
 
-from .models import ACTIVE_STATUSES, Appointment, AppointmentStatus, AppointmentTransition
+from ..diary import Diary
+from ..models import ACTIVE_STATUSES, Appointment, AppointmentStatus, AppointmentTransition
 
 
 class SlotTakenError(ConflictError):
@@ -70,6 +71,48 @@ def _raise_if_clash(*, patient, practitioner, room, starts_at, blocked_until, ex
     raise SlotTakenError(clash, who)
 
 
+def outside_hours_message(*, practitioner, location, starts_at, ends_at):
+    """Why the time is outside the practitioner's hours at the location, or ``None``."""
+    local_day = timezone.localtime(starts_at, location.zone).date()
+    diary = Diary(
+        location=location,
+        first_day=local_day,
+        last_day=local_day,
+        practitioners=[practitioner],
+        held=False,
+    )
+    if diary.within_hours(practitioner.pk, starts_at, ends_at):
+        return None
+    return _(
+        "%(when)s is outside %(who)s's hours at %(where)s (%(hours)s). "
+        "Front desk can book it anyway with the outside-hours override."
+    ) % {
+        "when": timezone.localtime(starts_at, location.zone).strftime("%a %d %b %H:%M"),
+        "who": practitioner,
+        "where": location,
+        "hours": diary.hours_text(practitioner.pk, local_day),
+    }
+
+
+def validate_times(*, starts_at, ends_at):
+    if timezone.is_naive(starts_at) or (ends_at is not None and timezone.is_naive(ends_at)):
+        raise ApplicationError(_("Times must carry a time zone offset."), field="start")
+    if ends_at is not None and ends_at <= starts_at:
+        raise ApplicationError(_("The end must be after the start."), field="end")
+
+
+def validate_place(*, practitioner, location, room, appointment_type):
+    if not practitioner.is_active or not practitioner.locations.filter(pk=location.pk).exists():
+        raise ApplicationError(
+            _("%(who)s does not work at %(where)s.") % {"who": practitioner, "where": location},
+            field="practitioner",
+        )
+    if appointment_type.needs_room and room is None:
+        raise ApplicationError(_("This type of appointment needs a room."), field="room")
+    if room is not None and room.location_id != location.pk:
+        raise ApplicationError(_("This room is at another location."), field="room")
+
+
 def appointment_book(
     *,
     actor,
@@ -81,29 +124,30 @@ def appointment_book(
     ends_at=None,
     room=None,
     notes="",
+    course=None,
+    session_number=None,
+    allow_outside_hours=False,
 ):
     """Book one appointment. Front desk and managers (and the course booking service).
 
+    A time outside the practitioner's working hours is refused unless ``allow_outside_hours``
+    (front desk's explicit override, recorded on the appointment and in the audit trail).
     Checks clashes first so the user gets a message naming the clashing appointment; the
     exclusion constraints on ``Appointment`` are what really stop two bookings racing for one
     slot, and their violation is turned into the same ``SlotTakenError``.
     """
-    if timezone.is_naive(starts_at) or (ends_at is not None and timezone.is_naive(ends_at)):
-        raise ApplicationError(_("Times must carry a time zone offset."), field="start")
+    validate_times(starts_at=starts_at, ends_at=ends_at)
     ends_at = ends_at or starts_at + timedelta(minutes=appointment_type.duration_minutes)
-    if ends_at <= starts_at:
-        raise ApplicationError(_("The end must be after the start."), field="end")
     if not patient.is_active:
         raise ApplicationError(_("This patient's record is archived."), field="patient")
-    if not practitioner.is_active or not practitioner.locations.filter(pk=location.pk).exists():
-        raise ApplicationError(
-            _("%(who)s does not work at %(where)s.") % {"who": practitioner, "where": location},
-            field="practitioner",
-        )
-    if appointment_type.needs_room and room is None:
-        raise ApplicationError(_("This type of appointment needs a room."), field="room")
-    if room is not None and room.location_id != location.pk:
-        raise ApplicationError(_("This room is at another location."), field="room")
+    validate_place(
+        practitioner=practitioner, location=location, room=room, appointment_type=appointment_type
+    )
+    outside = outside_hours_message(
+        practitioner=practitioner, location=location, starts_at=starts_at, ends_at=ends_at
+    )
+    if outside and not allow_outside_hours:
+        raise ApplicationError(outside, field="start", extra={"outside_hours": True})
     blocked_until = ends_at + timedelta(minutes=appointment_type.buffer_after_minutes)
     held = {
         "patient": patient,
@@ -125,6 +169,9 @@ def appointment_book(
                 ends_at=ends_at,
                 blocked_until=blocked_until,
                 notes=notes,
+                course=course,
+                session_number=session_number,
+                outside_working_hours=bool(outside),
                 created_by=actor,
             )
             appointment.save()
@@ -136,7 +183,12 @@ def appointment_book(
                 action="appointment.booked",
                 target=appointment,
                 patient_id=patient.pk,
-                detail={"start": starts_at.isoformat(), "practitioner": practitioner.pk},
+                detail={
+                    "start": starts_at.isoformat(),
+                    "practitioner": practitioner.pk,
+                    **({"outside_hours_override": True} if outside else {}),
+                    **({"course": course.pk, "session": session_number} if course else {}),
+                },
             )
     except IntegrityError as exc:
         # Another booking for the slot committed between our check and our insert.
