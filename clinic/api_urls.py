@@ -7,4 +7,5 @@ urlpatterns = [
     path("me/", clinic_api.me, name="api-me"),
     # Included by dotted path: clinic is the lowest layer and never imports an app above it.
     path("", include("patients.api_urls")),
+    path("", include("sessions.api_urls")),
 ]

@@ -263,6 +263,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "ENUM_NAME_OVERRIDES": {
+        "AppointmentStatusEnum": "sessions.models.AppointmentStatus",
+        "CourseStatusEnum": "sessions.models.Course.Status",
+    },
 }
 
 LOGGING = {

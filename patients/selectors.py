@@ -314,3 +314,16 @@ def consent_signature_get_for_user(user, pk):
     ):
         raise Http404
     return signature
+
+
+def alert_labels_by_patient(patient_ids):
+    """Short alert labels (allergies, blood thinners, contraindications) of each patient's
+    current history, for calendars and day lists: three queries whatever the number of
+    patients. Not audited per patient: the caller's page read is."""
+    histories = (
+        MedicalHistory.objects.filter(patient_id__in=set(patient_ids))
+        .order_by("patient_id", "-version")
+        .distinct("patient_id")
+        .prefetch_related("allergies", "medications")
+    )
+    return {h.patient_id: [a.label for a in patient_alerts(h, [])] for h in histories}

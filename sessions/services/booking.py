@@ -11,7 +11,13 @@ from clinic import audit
 from clinic.errors import ApplicationError, ConflictError
 
 from ..diary import Diary
-from ..models import ACTIVE_STATUSES, Appointment, AppointmentStatus, AppointmentTransition
+from ..models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    AppointmentStatus,
+    AppointmentTransition,
+    Course,
+)
 
 
 class SlotTakenError(ConflictError):
@@ -199,6 +205,31 @@ def appointment_book(
     return appointment
 
 
+def course_renumber(course_id):
+    """Give the course's sessions that still count (not cancelled, not missed) their place
+    1..k in time order. Cancelled and missed ones keep the number they had."""
+    counting = list(
+        Appointment.objects.filter(course_id=course_id, status__in=ACTIVE_STATUSES).order_by(
+            "starts_at", "id"
+        )
+    )
+    changed = []
+    for number, appointment in enumerate(counting, start=1):
+        if appointment.session_number != number:
+            appointment.session_number = number
+            changed.append(appointment)
+    Appointment.objects.bulk_update(changed, ["session_number"])
+
+
+def course_finish_if_done(course_id):
+    """Mark the course finished once all its planned sessions are completed."""
+    course = Course.objects.select_for_update().get(pk=course_id)
+    done = course.appointments.filter(status="completed").count()
+    if course.status == Course.Status.ACTIVE and done >= course.planned_sessions:
+        course.status = Course.Status.FINISHED
+        course.save(update_fields=["status"])
+
+
 # Allowed status changes: anything else is refused with a 409.
 TRANSITIONS = {
     AppointmentStatus.BOOKED: {
@@ -242,6 +273,13 @@ def _transition(*, actor, appointment, to_status, reason=""):
         by=actor,
         reason=reason[:300],
     )
+    if appointment.course_id and to_status in (
+        AppointmentStatus.CANCELLED,
+        AppointmentStatus.NO_SHOW,
+    ):
+        course_renumber(appointment.course_id)
+    if appointment.course_id and to_status == AppointmentStatus.COMPLETED:
+        course_finish_if_done(appointment.course_id)
     audit.record(
         actor=actor,
         action=f"appointment.{to_status}",
