@@ -4,7 +4,7 @@ It lives in billing, the top of the app layers, because it fills every app.
 """
 
 import random
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -227,6 +227,111 @@ class Command(BaseCommand):
     def _extras(self):
         self._histories_and_consents()
         self._appointment_types()
+        self._bookings()
+
+    def _bookings(self):
+        """Consultations and weekly courses around today: past sessions completed (one
+        missed), today's list, upcoming sessions, and patient@demo.clinic mid-course with
+        a reschedule request waiting in front desk's inbox."""
+        from django.utils import timezone
+
+        from patients.models import Patient
+        from sessions import services as scheduling
+        from sessions.models import Appointment, AppointmentType
+
+        if Appointment.objects.exists():
+            return
+        location = Location.objects.get(code="NYC")
+        zone = location.zone
+        rooms = list(Room.objects.filter(location=location).order_by("name"))
+        practitioners = list(Practitioner.objects.filter(locations=location).order_by("pk"))
+        desk = User.objects.get(email="frontdesk@demo.clinic")
+        consultation = AppointmentType.objects.get(name="Consultation")
+        treatment = AppointmentType.objects.get(name="Treatment session")
+        patients = list(Patient.objects.filter(is_active=True).order_by("id"))
+        today = timezone.localdate(timezone=zone)
+        monday = today - timedelta(days=today.weekday())
+        now = timezone.now()
+        times = [time(9, 30), time(12, 30), time(11, 0), time(14, 0), time(16, 30), time(13, 0)]
+        areas = [["abdomen", "flanks"], ["outer_thighs"], ["face"], ["scalp"], ["buttocks"]]
+
+        def at(day, clock):
+            return datetime.combine(day, clock).replace(tzinfo=zone)
+
+        def book_in_a_free_room(**booking):
+            for room in rooms:
+                try:
+                    return scheduling.appointment_book(actor=desk, room=room, **booking)
+                except scheduling.SlotTakenError:
+                    continue
+            raise CommandError("The demo diary is too full.")
+
+        def play_out(appointment, missed=False):
+            if appointment.starts_at >= now:
+                return
+            if missed:
+                scheduling.appointment_mark_no_show(actor=desk, appointment=appointment)
+                return
+            scheduling.appointment_check_in(actor=desk, appointment=appointment)
+            scheduling.appointment_start(
+                actor=appointment.practitioner.user, appointment=appointment
+            )
+            scheduling.appointment_complete(
+                actor=appointment.practitioner.user, appointment=appointment
+            )
+
+        # Twelve patients in a course of ten weekly sessions that started 0-5 weeks ago
+        # (patient@demo.clinic three weeks ago).
+        for index, patient in enumerate(patients[:12]):
+            practitioner = practitioners[index % len(practitioners)]
+            weekday = index % 5
+            clock = times[index % len(times)]
+            first = monday + timedelta(weeks=-((index + 3) % 6), days=weekday)
+            consult = book_in_a_free_room(
+                patient=patient,
+                practitioner=practitioner,
+                location=location,
+                appointment_type=consultation,
+                starts_at=at(first - timedelta(days=7), time(10, 0) if index % 2 else time(15, 0)),
+            )
+            play_out(consult)
+            course = scheduling.course_book(
+                actor=desk,
+                patient=patient,
+                practitioner=practitioner,
+                location=location,
+                appointment_type=treatment,
+                interval_days=7,
+                areas=areas[index % len(areas)],
+                starts=[at(first + timedelta(weeks=k), clock) for k in range(10)],
+            )
+            for appointment in course.appointments.order_by("starts_at"):
+                play_out(appointment, missed=index == 2 and appointment.session_number == 2)
+        # New patients' consultations in the coming days.
+        for offset, patient in enumerate(patients[12:18]):
+            day = today + timedelta(days=1 + offset)
+            while day.weekday() > 4:
+                day += timedelta(days=1)
+            book_in_a_free_room(
+                patient=patient,
+                practitioner=practitioners[offset % len(practitioners)],
+                location=location,
+                appointment_type=consultation,
+                starts_at=at(day, time(17, 15)),
+            )
+        me = patients[0]  # patient@demo.clinic
+        upcoming = (
+            Appointment.objects.filter(patient=me, starts_at__gt=now + timedelta(days=2))
+            .order_by("starts_at")
+            .first()
+        )
+        if upcoming is not None:
+            scheduling.portal_reschedule_request(
+                actor=me.portal_user,
+                patient=me,
+                appointment=upcoming,
+                message="Could we do Thursday lunchtime that week instead?",
+            )
 
     def _appointment_types(self):
         from sessions.models import AppointmentType
