@@ -6,12 +6,12 @@ free on this day?), which is what availability, course proposals and reschedules
 from bisect import insort
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from clinic.lib.timezones import at_local
+from clinic.lib.timezones import at_local, local_time_problem
 from clinic.models import Practitioner, Room, WorkingHours, WorkingHoursException
 
 from .models import ACTIVE_STATUSES, Appointment
@@ -196,11 +196,20 @@ class Diary:
         duration = timedelta(minutes=appointment_type.duration_minutes)
         buffer = timedelta(minutes=appointment_type.buffer_after_minutes)
         found = []
+        # On a daylight-saving day, stepping the wall clock passes times that do not exist or
+        # happen twice; those are never offered (they could not be booked by local time).
+        clocks_change = (
+            at_local(day, time(0), self.zone).utcoffset()
+            != at_local(day + timedelta(days=1), time(0), self.zone).utcoffset()
+        )
         for pk in [practitioner_id] if practitioner_id else list(self.practitioners):
             for period_start, period_end in self.periods.get((pk, day), []):
                 start = period_start
                 while start + duration <= period_end:
-                    if after is None or start >= after:
+                    skip = (after is not None and start < after) or (
+                        clocks_change and local_time_problem(start.replace(tzinfo=None), self.zone)
+                    )
+                    if not skip:
                         found.extend(
                             self._slot_if_free(
                                 pk, room_id, appointment_type, start, duration, buffer

@@ -107,13 +107,14 @@ def validate_times(*, starts_at, ends_at):
         raise ApplicationError(_("The end must be after the start."), field="end")
 
 
-def validate_place(*, practitioner, location, room, appointment_type):
+def validate_place(*, practitioner, location, room, appointment_type, room_required=True):
+    """``room_required=False`` when a free room is picked later (course proposals)."""
     if not practitioner.is_active or not practitioner.locations.filter(pk=location.pk).exists():
         raise ApplicationError(
             _("%(who)s does not work at %(where)s.") % {"who": practitioner, "where": location},
             field="practitioner",
         )
-    if appointment_type.needs_room and room is None:
+    if room_required and appointment_type.needs_room and room is None:
         raise ApplicationError(_("This type of appointment needs a room."), field="room")
     if room is not None and room.location_id != location.pk:
         raise ApplicationError(_("This room is at another location."), field="room")

@@ -74,6 +74,8 @@ def _check(diary, *, practitioner, room, appointment_type, start, allow_outside_
     )
     if clash is not None:
         return _clash_text(clash, diary.zone), clash
+    if appointment_type.needs_room and room is None and not diary.free_room(start, blocked_until):
+        return _("No room is free at this time."), None
     return "", None
 
 
@@ -120,7 +122,11 @@ def course_propose(
     nearest free alternative. Reads only; front desk and managers."""
     _validate_course_shape(sessions=sessions, interval_days=interval_days)
     validate_place(
-        practitioner=practitioner, location=location, room=room, appointment_type=appointment_type
+        practitioner=practitioner,
+        location=location,
+        room=room,
+        appointment_type=appointment_type,
+        room_required=False,  # like course_book, a free room is found for each session
     )
     if weekday is not None:
         first_day += timedelta(days=(weekday - first_day.weekday()) % 7)
@@ -195,7 +201,9 @@ def _propose_one(
         proposal.alternative = chosen
         proposal.alternative_room_id = chosen_room
     elif appointment_type.needs_room and room is None:
-        chosen_room = diary.free_room(start, start + duration)
+        chosen_room = diary.free_room(
+            start, start + duration + timedelta(minutes=appointment_type.buffer_after_minutes)
+        )
     if chosen is not None:
         diary.hold(
             practitioner_id=practitioner.pk,
@@ -239,6 +247,11 @@ def course_book(
     """Create the course and book every session in ``starts`` (aware datetimes, in order),
     all or nothing: the first session that cannot be booked undoes the whole course, and the
     error names it. Front desk and managers."""
+    for index, start in enumerate(starts):
+        try:
+            validate_times(starts_at=start, ends_at=None)
+        except ApplicationError as exc:
+            raise ApplicationError(exc.message, field=f"starts.{index}") from exc
     starts = sorted(starts)
     _validate_course_shape(sessions=len(starts), interval_days=interval_days)
     if not patient.is_active:
@@ -325,6 +338,7 @@ class Move:
     end: datetime
     problem: str = ""
     clash_id: int | None = None
+    outside_hours: bool = False
 
 
 def _shifted(appointment, local_delta):
@@ -388,6 +402,7 @@ def reschedule_plan(
                 "who": move.appointment.practitioner,
                 "hours": diary.hours_text(move.appointment.practitioner_id, day),
             }
+            move.outside_hours = True
             continue
         clash = diary.clash(
             practitioner_id=move.appointment.practitioner_id,
@@ -443,10 +458,15 @@ def appointment_reschedule(
         if move.problem:
             number = move.appointment.session_number
             prefix = _("Session %(n)s: ") % {"n": number} if number and len(moves) > 1 else ""
-            raise ConflictError(
+            if move.clash_id:
+                raise ConflictError(
+                    prefix + move.problem, field="start", extra={"conflict": {"id": move.clash_id}}
+                )
+            # Outside hours or a daylight-saving gap: bad input (400), as when booking.
+            raise ApplicationError(
                 prefix + move.problem,
                 field="start",
-                extra={"conflict": {"id": move.clash_id}} if move.clash_id else {},
+                extra={"outside_hours": True} if move.outside_hours else {},
             )
     delta = starts_at - appointment.starts_at
     # Shifting later the last session first (and earlier the first first) means no row ever
@@ -492,7 +512,11 @@ def _move_one(actor, move):
         action="appointment.rescheduled",
         target=appt,
         patient_id=appt.patient_id,
-        detail={"from": before.isoformat(), "to": move.start.isoformat()},
+        detail={
+            "from": before.isoformat(),
+            "to": move.start.isoformat(),
+            **({"outside_hours_override": True} if outside else {}),
+        },
     )
 
 

@@ -16,6 +16,7 @@ PUBLIC_URL_NAMES = {
     "password_reset_complete",
     "api-token",
     "patients:intake_accept",
+    "treatment_sessions:calendar_feed",
 }
 
 # What a patient may open: their own portal pages and account pages.

@@ -50,3 +50,15 @@ def book(setup, actor, patient, start, **overrides):
     }
     kwargs.update(overrides)
     return appointment_book(**kwargs)
+
+
+# A fixed "now" well before the December 2026 bookings, for services that take ``now=``.
+BEFORE_BOOKINGS = datetime(2026, 11, 1, 9, 0, tzinfo=NEW_YORK)
+
+
+@pytest.fixture
+def second_practitioner(clinic_setup, manager):
+    """Dr Max, who also works at the clinic Mon-Sat 08:00-19:00 (his login is the manager's)."""
+    other = Practitioner.objects.create(user=manager, display_name="Max", title="Dr")
+    give_hours(other, clinic_setup["location"])
+    return other

@@ -1,0 +1,107 @@
+"""Front desk's today list and the practitioner's day: what they show, the quick actions,
+who may use them, and their query counts."""
+
+from datetime import datetime, timedelta
+
+import pytest
+from django.utils import timezone
+
+from clinic.models import AuditEvent
+from patients.models import Allergy
+from sessions.models import Appointment
+from sessions.services import appointment_book, appointment_check_in
+from tests.patients.factories import MedicalHistoryFactory, PatientFactory
+from tests.sessions.conftest import NEW_YORK
+
+pytestmark = pytest.mark.django_db
+
+
+def book_today(setup, actor, patient, hour):
+    today = timezone.localdate(timezone=NEW_YORK)
+    return appointment_book(
+        actor=actor,
+        patient=patient,
+        practitioner=setup["practitioner"],
+        location=setup["location"],
+        appointment_type=setup["type"],
+        room=setup["room"],
+        starts_at=datetime.combine(today, datetime.min.time()).replace(tzinfo=NEW_YORK)
+        + timedelta(hours=hour),
+        allow_outside_hours=True,
+    )
+
+
+def test_today_lists_the_days_appointments_with_alerts_and_arrivals(
+    clinic_setup, front_desk, client_for
+):
+    patient = PatientFactory(legal_first_name="Zoé", legal_last_name="Dubois")
+    history = MedicalHistoryFactory(patient=patient)
+    Allergy.objects.create(history=history, substance="Lidocaine", severity="severe")
+    first = book_today(clinic_setup, front_desk, patient, 10)
+    book_today(clinic_setup, front_desk, PatientFactory(legal_last_name="Other"), 11)
+    appointment_check_in(actor=front_desk, appointment=first)
+    page = client_for(front_desk).get("/today/").content.decode()
+    assert "Zoé Dubois" in page and "Other" in page
+    assert "Lidocaine" in page
+    assert 'data-testid="count-arrived">1<' in page
+    assert 'data-testid="count-expected">1<' in page
+
+
+def test_front_desk_checks_in_from_the_list(clinic_setup, front_desk, client_for):
+    appointment = book_today(clinic_setup, front_desk, PatientFactory(), 10)
+    response = client_for(front_desk).post(
+        f"/day/appointments/{appointment.pk}/check-in/", {"next": "/today/"}
+    )
+    assert response.status_code == 302 and response["Location"] == "/today/"
+    assert Appointment.objects.get(pk=appointment.pk).status == "checked_in"
+    assert AuditEvent.objects.filter(action="appointment.checked_in").exists()
+
+
+def test_an_illegal_action_is_a_message_not_a_change(clinic_setup, front_desk, client_for):
+    appointment = book_today(clinic_setup, front_desk, PatientFactory(), 10)
+    client = client_for(front_desk)
+    client.post(f"/day/appointments/{appointment.pk}/check-in/", {"next": "/today/"})
+    response = client.post(
+        f"/day/appointments/{appointment.pk}/no-show/", {"next": "/today/"}, follow=True
+    )
+    assert "cannot become no-show" in response.content.decode()
+    assert Appointment.objects.get(pk=appointment.pk).status == "checked_in"
+
+
+def test_practitioner_sees_their_day_and_takes_the_patient_in(
+    clinic_setup, front_desk, practitioner_user, client_for
+):
+    appointment = book_today(clinic_setup, front_desk, PatientFactory(legal_last_name="Mine"), 10)
+    appointment_check_in(actor=front_desk, appointment=appointment)
+    client = client_for(practitioner_user)
+    assert "Mine" in client.get("/my-day/").content.decode()
+    client.post(f"/day/appointments/{appointment.pk}/start/", {"next": "/my-day/"})
+    assert Appointment.objects.get(pk=appointment.pk).status == "in_progress"
+    # ...but cannot check patients in or mark them missing: that is front desk's.
+    other = book_today(clinic_setup, front_desk, PatientFactory(), 12)
+    assert client.post(f"/day/appointments/{other.pk}/check-in/").status_code == 403
+    assert client.get("/today/").status_code == 403
+
+
+@pytest.mark.parametrize("url", ["/today/", "/my-day/"])
+def test_patients_cannot_open_staff_day_pages(clinic_setup, patient_user, client_for, url):
+    assert client_for(patient_user).get(url).status_code == 403
+
+
+def test_patient_cannot_act_on_appointments(clinic_setup, front_desk, patient_user, client_for):
+    appointment = book_today(clinic_setup, front_desk, PatientFactory(), 10)
+    response = client_for(patient_user).post(f"/day/appointments/{appointment.pk}/check-in/")
+    assert response.status_code == 403
+    assert Appointment.objects.get(pk=appointment.pk).status == "booked"
+
+
+def test_today_costs_a_fixed_number_of_queries(
+    clinic_setup, front_desk, client_for, django_assert_max_num_queries
+):
+    for hour in range(8, 20):
+        patient = PatientFactory()
+        MedicalHistoryFactory(patient=patient)
+        book_today(clinic_setup, front_desk, patient, hour)
+    client = client_for(front_desk)
+    with django_assert_max_num_queries(16):
+        assert client.get("/today/").status_code == 200
