@@ -12,6 +12,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clinic import audit
 from clinic.errors import ApplicationError
 from clinic.permissions import IsPortalUser, roles_permission
 from clinic.roles import Role
@@ -93,6 +94,11 @@ class AppointmentListCreate(generics.ListAPIView):
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         page = selectors.with_alerts(page)
+        audit.record(
+            actor=request.user,
+            action="appointments.listed",
+            detail={"query": request.query_params.urlencode()[:300], "rows": len(page)},
+        )
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(
@@ -378,6 +384,12 @@ class MyAppointments(generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):
             return Appointment.objects.none()
         patient = patient_for_portal_user(self.request.user)
+        audit.record(
+            actor=self.request.user,
+            action="schedule.portal_viewed",
+            target=patient,
+            patient_id=patient.pk,
+        )
         return (
             selectors.appointment_queryset_for_user(self.request.user)
             .filter(patient=patient)

@@ -154,8 +154,42 @@ def calendar(request):
             "patients": reverse("api-patient-list"),
         },
     }
+    context["calendar_strings"] = _strings()
     context["portal_requests"] = selectors.open_portal_requests(request.user)
     return render(request, "treatment_sessions/calendar.html", context)
+
+
+def _strings():
+    """What calendar.js says, translated here."""
+    return {
+        "session": _("Session %(k)s of %(n)s"),
+        "alerts": _("Alerts"),
+        "statuses": {value: str(label) for value, label in AppointmentStatus.choices},
+        "moved": _("Moved %(patient)s to %(when)s."),
+        "notMoved": _("Not moved: %(reason)s"),
+        "moveAnyway": _("Move anyway (outside working hours)"),
+        "openClash": _("Open the clashing appointment"),
+        "loading": _("Loading…"),
+        "loadFailed": _(
+            "The appointments could not be loaded. Check the connection and reload the page."
+        ),
+        "failed": _("Something went wrong (%(status)s). Reload the page and try again."),
+        "shift": _(
+            "%(patient)s, session %(k)s of %(n)s, moves to %(when)s. Move every later session "
+            "of the course by the same amount, so the interval is kept?"
+        ),
+        "book": _("Book an appointment"),
+        "appointment": _("Appointment"),
+        "noPatients": _("No patient found."),
+        "born": _("born"),
+        "archived": _("archived"),
+        "room": _("Room"),
+        "noRoom": _("No room"),
+        "today": _("Today"),
+        "day": _("Day"),
+        "week": _("Week"),
+        "close": _("Close"),
+    }
 
 
 # -- the appointment panel --------------------------------------------------------------------
@@ -193,13 +227,24 @@ def _panel_context(request, pk, **extra):
     return context
 
 
+def _fragment_status(request, status):
+    """htmx swaps only 2xx answers: a refusal goes to it as 200 with the errors shown; a
+    plain request gets the real status."""
+    return 200 if request.htmx else status
+
+
 def _render_panel(request, pk, *, status=200, **extra):
     template = (
         "treatment_sessions/calendar/panel.html"
         if request.htmx
         else "treatment_sessions/calendar/panel_page.html"
     )
-    return render(request, template, _panel_context(request, pk, **extra), status=status)
+    return render(
+        request,
+        template,
+        _panel_context(request, pk, **extra),
+        status=_fragment_status(request, status),
+    )
 
 
 def _done(request, pk, notice):
@@ -359,7 +404,9 @@ def _auto_room(form):
     room_id = diary.free_room(starts_at, blocked_until)
     room = next((r for r in diary.rooms if r.pk == room_id), None)
     if room is None:
-        raise ApplicationError(_("No room is free at that time; choose another time."), field="room")
+        raise ApplicationError(
+            _("No room is free at that time; choose another time."), field="room"
+        )
     return room
 
 
@@ -417,13 +464,14 @@ def appointment_new(request):
         "location": location,
         "show_override": show_override,
         "chosen_patient": _chosen_patient(form, patients),
+        "patients_api": reverse("api-patient-list"),
     }
     template = (
         "treatment_sessions/calendar/book_form.html"
         if request.htmx
         else "treatment_sessions/calendar/book.html"
     )
-    return render(request, template, context, status=status)
+    return render(request, template, context, status=_fragment_status(request, status))
 
 
 def _chosen_patient(form, patients):

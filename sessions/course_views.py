@@ -229,9 +229,7 @@ def _pick_patient(request):
     query = request.GET.get("q", "").strip()
     results = []
     if query:
-        results = list(
-            patient_search(request.user, query).filter(is_active=True)[:PATIENT_RESULTS]
-        )
+        results = list(patient_search(request.user, query).filter(is_active=True)[:PATIENT_RESULTS])
     return render(
         request,
         "treatment_sessions/course_pick_patient.html",
@@ -399,7 +397,7 @@ def course_session_move(request, pk, appointment_pk):
     form = MoveForm(
         request.POST or None, initial={"day": local.date(), "at": local.strftime("%H:%M")}
     )
-    moves, previewed = None, ""
+    moves, previewed, stale = None, "", False
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -410,7 +408,8 @@ def course_session_move(request, pk, appointment_pk):
             action = request.POST.get("action")
             previewed = start.isoformat()
             # Apply only what the preview on screen was made for.
-            if action in ("only", "all") and request.POST.get("previewed") == previewed:
+            stale = action in ("only", "all") and request.POST.get("previewed") != previewed
+            if action in ("only", "all") and not stale:
                 try:
                     services.appointment_reschedule(
                         actor=request.user,
@@ -446,6 +445,7 @@ def course_session_move(request, pk, appointment_pk):
             "first_problem": bool(moves and moves[0].problem),
             "later_problem": any(m.problem for m in (moves or [])[1:]),
             "previewed": previewed,
+            "stale": stale,
         },
         status=400 if form.errors else 200,
     )

@@ -69,9 +69,10 @@ def portal_appointment_confirm(*, actor, patient, appointment, now=None):
 @transaction.atomic
 def portal_reschedule_request(*, actor, patient, appointment, message, now=None):
     """The patient asks to move an appointment; front desk calls back. One open request per
-    appointment."""
+    appointment. Locks the appointment so two quick taps cannot both open a request."""
     now = now or timezone.now()
     _own_open_appointment(patient, appointment, now)
+    Appointment.objects.select_for_update().filter(pk=appointment.pk).first()
     message = (message or "").strip()
     if not message:
         raise ApplicationError(_("Tell us which days and times would suit you."), field="message")

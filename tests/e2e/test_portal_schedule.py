@@ -18,6 +18,7 @@ from sessions.models import PortalRequest
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import PHONE, log_in
 from tests.patients.factories import PatientFactory
+from tests.sessions import conftest as sessions_conftest
 from tests.sessions.conftest import book
 from tests.sessions.test_portal import book_course
 
@@ -25,6 +26,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 SMALL_PHONE = {**PHONE, "width": 375}
 CLINIC_PHONE = "+1 212 555 0100"
+
+# The scheduling tests' clinic (a location in New York, a room, Dr Pia with working hours).
+clinic_setup = sessions_conftest.clinic_setup
 
 
 def message(page, text):

@@ -321,10 +321,12 @@ def test_the_location_day_is_the_local_day(clinic_setup, front_desk):
         PatientFactory(),
         local(TUESDAY, 18, 30),
     )
-    next_morning = book(clinic_setup, front_desk, PatientFactory(), local(TUESDAY, 8) + timedelta(1))
+    next_morning = book(
+        clinic_setup, front_desk, PatientFactory(), local(TUESDAY, 8) + timedelta(1)
+    )
     day = location_day(front_desk, location=clinic_setup["location"], day=TUESDAY)
     assert day == [evening]
     assert day[0].alerts == []
-    assert location_day(front_desk, location=clinic_setup["location"], day=TUESDAY + timedelta(1)) == [
-        next_morning
-    ]
+    assert location_day(
+        front_desk, location=clinic_setup["location"], day=TUESDAY + timedelta(1)
+    ) == [next_morning]

@@ -166,7 +166,11 @@ def test_a_proposal_in_the_past_is_flagged(clinic_setup):
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("overrides", "field"),
-    [({"sessions": 0}, "sessions"), ({"sessions": 26}, "sessions"), ({"interval_days": 0}, "interval_days")],
+    [
+        ({"sessions": 0}, "sessions"),
+        ({"sessions": 26}, "sessions"),
+        ({"interval_days": 0}, "interval_days"),
+    ],
 )
 def test_a_course_of_an_impossible_shape_is_refused(clinic_setup, overrides, field):
     with pytest.raises(ApplicationError) as raised:
@@ -187,11 +191,15 @@ def test_booking_a_course_numbers_its_sessions(clinic_setup, front_desk):
     assert [a.starts_at for a in booked] == weekly()
     assert all(a.patient == patient and a.room == clinic_setup["room"] for a in booked)
     assert AuditEvent.objects.filter(action="course.booked", patient_id=patient.pk).count() == 1
-    assert AuditEvent.objects.filter(action="appointment.booked", patient_id=patient.pk).count() == 10
+    assert (
+        AuditEvent.objects.filter(action="appointment.booked", patient_id=patient.pk).count() == 10
+    )
 
 
 @pytest.mark.django_db
-def test_a_course_gets_a_free_room_when_none_is_chosen(clinic_setup, second_practitioner, front_desk):
+def test_a_course_gets_a_free_room_when_none_is_chosen(
+    clinic_setup, second_practitioner, front_desk
+):
     room2 = Room.objects.create(location=clinic_setup["location"], name="Room 2")
     book(
         clinic_setup,
@@ -426,8 +434,7 @@ def test_two_overlapping_courses_booked_at_once_only_one_is_kept(clinic_setup, f
             connection.close()
 
     threads = [
-        threading.Thread(target=attempt, args=args)
-        for args in zip(patients, plans, strict=True)
+        threading.Thread(target=attempt, args=args) for args in zip(patients, plans, strict=True)
     ]
     for thread in threads:
         thread.start()

@@ -113,9 +113,7 @@ def test_course_proposals_over_the_spring_change_keep_the_local_time(clinic_setu
 
 
 @pytest.mark.django_db
-def test_a_booked_course_over_the_change_is_stored_at_the_right_instants(
-    clinic_setup, front_desk
-):
+def test_a_booked_course_over_the_change_is_stored_at_the_right_instants(clinic_setup, front_desk):
     starts = [datetime(2027, 3, d, 12, 30, tzinfo=NEW_YORK) for d in (8, 15)]
     course = services.course_book(
         actor=front_desk,
