@@ -14,6 +14,7 @@ class BodyArea(models.TextChoices):
     FLANKS = "flanks", _("Flanks")
     BACK = "back", _("Back")
     BUTTOCKS = "buttocks", _("Buttocks")
+    HIPS = "hips", _("Hips")
     OUTER_THIGHS = "outer_thighs", _("Outer thighs")
     INNER_THIGHS = "inner_thighs", _("Inner thighs")
     KNEES = "knees", _("Knees")

@@ -1,1 +1,332 @@
+"""The clinical record: consultations with their assessment per body area, the treatment plan
+and quote, addenda after signing, injection-site photos, and the product catalogue."""
 
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from clinic.areas import BodyArea
+
+
+class Product(models.Model):
+    """A product or mixture from the clinic's catalogue (e.g. phosphatidylcholine +
+    deoxycholate, a vitamin cocktail), used in plans and session records."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    composition = models.TextField(_("composition"), blank=True)
+    manufacturer = models.CharField(_("manufacturer"), max_length=120, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+
+    def __str__(self):
+        return self.name
+
+
+class Consultation(models.Model):
+    """The first visit: what the patient wants and has tried, the history version reviewed,
+    an assessment per area, what was explained, then a plan. Read-only once signed."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SIGNED = "signed", _("Signed")
+
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="consultations"
+    )
+    appointment = models.OneToOneField(
+        "treatment_sessions.Appointment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="consultation",
+    )
+    practitioner = models.ForeignKey(
+        "clinic.Practitioner", on_delete=models.PROTECT, related_name="consultations"
+    )
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.DRAFT
+    )
+    complaint = models.TextField(_("what brings the patient"), blank=True)
+    goals = models.TextField(_("goals"), blank=True)
+    tried_before = models.TextField(
+        _("tried so far"), blank=True, help_text=_("Diets, exercise, other treatments")
+    )
+    # The exact questionnaire version the practitioner reviewed.
+    medical_history = models.ForeignKey(
+        "patients.MedicalHistory",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("medical history reviewed"),
+    )
+    history_reviewed_at = models.DateTimeField(null=True, blank=True)
+    weight_kg = models.DecimalField(
+        _("weight (kg)"),
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("25")), MaxValueValidator(Decimal("300"))],
+    )
+    height_cm = models.DecimalField(
+        _("height (cm)"),
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("100")), MaxValueValidator(Decimal("230"))],
+    )
+    explained_expected_results = models.BooleanField(
+        _("results show from about the third session, gradually"), default=False
+    )
+    explained_number_of_sessions = models.BooleanField(
+        _("typical number of sessions"), default=False
+    )
+    explained_side_effects = models.BooleanField(
+        _("side effects (bruising, soreness, swelling)"), default=False
+    )
+    explained_maintenance = models.BooleanField(
+        _("maintenance sessions, diet and exercise"), default=False
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("consultation")
+        verbose_name_plural = _("consultations")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(signed_at__isnull=False, signed_by__isnull=False),
+                name="consultation_signed_has_signer",
+            )
+        ]
+
+    def __str__(self):
+        return f"Consultation {self.patient} {self.created_at:%Y-%m-%d}"
+
+    @property
+    def is_signed(self):
+        return self.status == self.Status.SIGNED
+
+    @property
+    def bmi(self):
+        if not (self.weight_kg and self.height_cm):
+            return None
+        metres = self.height_cm / 100
+        return (self.weight_kg / (metres * metres)).quantize(Decimal("0.1"))
+
+
+class Condition(models.TextChoices):
+    CELLULITE = "cellulite", _("Cellulite")
+    LOCALIZED_FAT = "localized_fat", _("Localized fat")
+    LAXITY = "laxity", _("Skin laxity")
+    AGING_SKIN = "aging_skin", _("Aging skin")
+    HAIR_LOSS = "hair_loss", _("Hair loss")
+
+
+_GRADE = [MinValueValidator(0), MaxValueValidator(3)]
+
+
+class AreaAssessment(models.Model):
+    """One body area assessed at a consultation (or again at a later session, so the values
+    form a trend per area). Nürnberger-Müller grade 0-3; the Hexsel Cellulite Severity Scale's
+    five items 0-3 each (total 0-15) where relevant."""
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    consultation = models.ForeignKey(
+        Consultation,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="assessments",
+    )
+    area = models.CharField(_("area"), max_length=20, choices=BodyArea.choices)
+    condition = models.CharField(_("condition"), max_length=20, choices=Condition.choices)
+    nurnberger_muller_grade = models.PositiveSmallIntegerField(
+        _("Nürnberger-Müller grade"), null=True, blank=True, validators=_GRADE
+    )
+    hexsel_depressions = models.PositiveSmallIntegerField(
+        _("number of evident depressions"), null=True, blank=True, validators=_GRADE
+    )
+    hexsel_depth = models.PositiveSmallIntegerField(
+        _("depth of depressions"), null=True, blank=True, validators=_GRADE
+    )
+    hexsel_morphology = models.PositiveSmallIntegerField(
+        _("morphological appearance of skin surface alterations"),
+        null=True,
+        blank=True,
+        validators=_GRADE,
+    )
+    hexsel_laxity = models.PositiveSmallIntegerField(
+        _("grade of laxity, flaccidity or sagging skin"),
+        null=True,
+        blank=True,
+        validators=_GRADE,
+    )
+    circumference_cm = models.DecimalField(
+        _("circumference (cm)"),
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("10")), MaxValueValidator(Decimal("250"))],
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["consultation", "area"], name="one_assessment_per_area_per_consultation"
+            ),
+            models.CheckConstraint(
+                condition=Q(nurnberger_muller_grade__isnull=True)
+                | Q(nurnberger_muller_grade__lte=3),
+                name="nurnberger_muller_grade_0_to_3",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_area_display()} · {self.get_condition_display()}"
+
+    HEXSEL_ITEMS = ("hexsel_depressions", "hexsel_depth", "hexsel_morphology", "hexsel_laxity")
+
+    @property
+    def hexsel_total(self):
+        """Hexsel CSS total: four items plus the Nürnberger-Müller grade (item E), 0-15."""
+        values = [getattr(self, f) for f in self.HEXSEL_ITEMS] + [self.nurnberger_muller_grade]
+        return None if any(v is None for v in values) else sum(values)
+
+
+class TreatmentPlan(models.Model):
+    """What the practitioner proposes at the consultation, with its quote; becomes the course
+    front desk books."""
+
+    consultation = models.OneToOneField(Consultation, on_delete=models.CASCADE, related_name="plan")
+    areas = ArrayField(
+        models.CharField(max_length=20, choices=BodyArea.choices), verbose_name=_("areas")
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="+", verbose_name=_("formulation")
+    )
+    appointment_type = models.ForeignKey(
+        "treatment_sessions.AppointmentType", on_delete=models.PROTECT, related_name="+"
+    )
+    planned_sessions = models.PositiveSmallIntegerField(
+        _("number of sessions"), validators=[MinValueValidator(1), MaxValueValidator(25)]
+    )
+    interval_days = models.PositiveSmallIntegerField(
+        _("days between sessions"),
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+    )
+    price_per_session = models.DecimalField(
+        _("price per session"),
+        max_digits=8,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    currency = models.CharField(max_length=3, default="USD")
+    course = models.OneToOneField(
+        "treatment_sessions.Course",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="plan",
+    )
+
+    class Meta:
+        verbose_name = _("treatment plan")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(planned_sessions__gte=1, planned_sessions__lte=25),
+                name="plan_sessions_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(price_per_session__gte=0), name="plan_price_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Plan for {self.consultation}"
+
+    @property
+    def total(self):
+        return self.price_per_session * self.planned_sessions
+
+
+class Addendum(models.Model):
+    """A correction or addition to a signed record: kept beside the original, never edited."""
+
+    consultation = models.ForeignKey(Consultation, on_delete=models.PROTECT, related_name="addenda")
+    text = models.TextField(_("addendum"))
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    written_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["written_at", "id"]
+
+    def __str__(self):
+        return f"Addendum {self.pk} to {self.consultation_id}"
+
+
+class Photo(models.Model):
+    """An injection-site photo. The files live in private storage (never under MEDIA_URL) and
+    are served only through the protected download view."""
+
+    class View(models.TextChoices):
+        FRONT = "front", _("Front")
+        BACK = "back", _("Back")
+        LEFT = "left", _("Left side")
+        RIGHT = "right", _("Right side")
+        OBLIQUE = "oblique", _("Oblique")
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="photos")
+    consultation = models.ForeignKey(
+        Consultation, null=True, blank=True, on_delete=models.PROTECT, related_name="photos"
+    )
+    area = models.CharField(_("area"), max_length=20, choices=BodyArea.choices)
+    view = models.CharField(_("view"), max_length=8, choices=View.choices)
+    sites_marked = models.BooleanField(_("injection sites marked"), default=False)
+    taken_at = models.DateTimeField(_("taken"), default=timezone.now)
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    file = models.CharField(max_length=255, editable=False)
+    preview = models.CharField(max_length=255, editable=False)
+    thumbnail = models.CharField(max_length=255, editable=False)
+    width = models.PositiveIntegerField(editable=False)
+    height = models.PositiveIntegerField(editable=False)
+    original_format = models.CharField(max_length=8, editable=False)
+    sha256 = models.CharField(max_length=64, editable=False)
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["taken_at", "id"]
+        indexes = [models.Index(fields=["patient", "area", "view"], name="photo_area_view_idx")]
+
+    def __str__(self):
+        return f"Photo {self.pk} {self.get_area_display()} {self.get_view_display()}"

@@ -62,11 +62,11 @@ class BookingForm(_LocalStartMixin, forms.Form):
     date = forms.DateField(label=_("Date"), widget=DATE_WIDGET)
     time = forms.TimeField(label=_("Time"), widget=TIME_WIDGET)
     duration_minutes = forms.IntegerField(
-        label=_("Length (minutes)"),
+        label=_("Minutes"),
         required=False,
         min_value=5,
         max_value=480,
-        help_text=_("Leave empty for the type's usual length."),
+        help_text=_("Empty: the type's usual length."),
     )
     notes = forms.CharField(
         label=_("Notes"),

@@ -111,9 +111,9 @@ class CourseSetupForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if data.get("interval") == CUSTOM and not data.get("custom_days"):
-            if "custom_days" not in self.errors:
-                self.add_error("custom_days", _("Give the number of days between sessions."))
+        custom = data.get("interval") == CUSTOM
+        if custom and not data.get("custom_days") and "custom_days" not in self.errors:
+            self.add_error("custom_days", _("Give the number of days between sessions."))
         room, location = data.get("room"), data.get("location")
         if room and location and room.location_id != location.pk:
             self.add_error("room", _("This room is at another location."))

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from clinic.areas import BodyArea
 from clinic.errors import ApplicationError
 from clinic.lib.forms import add_service_error
 from clinic.permissions import role_required
@@ -109,7 +110,7 @@ def _rows_from_proposals(proposals, zone):
     when the proposal clashed (remembering where it was and why it moved)."""
     rows = []
     for proposal in proposals:
-        wanted = proposal.start or None
+        wanted = proposal.start
         chosen = proposal.alternative or proposal.start
         initial = {}
         if chosen is not None:
@@ -126,10 +127,7 @@ def _rows_from_proposals(proposals, zone):
         row = Row(number=proposal.number, form=row_form)
         row.reason = row_form.initial.get("reason", "")
         row.moved_from = _naive(row_form.initial.get("proposed"))
-        if proposal.alternative is not None:
-            row.start = proposal.alternative
-        elif proposal.start is not None:
-            row.start = proposal.start
+        row.start = proposal.alternative or proposal.start
         if proposal.problem and proposal.alternative is None:
             row.problem = proposal.problem + " " + _("No free time nearby: choose another day.")
         result.append(row)
@@ -221,7 +219,8 @@ def _book(request, form, rows):
             row = rows[order[int(match.group(1))]]
             row.problem = exc.message
         else:
-            add_service_error(form, exc)
+            # Step 2 shows the plan's fields hidden: the message goes above the table.
+            form.add_error(None, exc.message)
         return None
 
 
@@ -313,7 +312,10 @@ def _propose(request, form):
 
 def _new_page(request, form, *, patient=None, formset=None, rows=None, status=200, failed=False):
     rows = rows or []
+    areas = form.cleaned_data.get("areas", []) if form.is_bound else []
     context = {
+        "area_labels": [BodyArea(a).label for a in areas],
+        "checked": form.is_bound and form.data.get("action") in ("check", "book"),
         "form": form,
         "patient": patient or form.cleaned_data["patient"],
         "formset": formset,

@@ -10,7 +10,7 @@ from datetime import UTC, timedelta
 
 from django.http import Http404
 from django.utils import timezone
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vDuration
 
 from .models import Appointment, AppointmentStatus, CalendarFeed
 
@@ -35,7 +35,7 @@ def appointment_summary(appointment):
 
 
 def _location_text(location):
-    address = " ".join(location.address.split())
+    address = ", ".join(line.strip() for line in location.address.splitlines() if line.strip())
     return f"{location.name}, {address}" if address else location.name
 
 
@@ -54,28 +54,29 @@ def appointment_event(appointment, *, detailed=False):
     return event
 
 
-def _calendar(name):
+def _calendar():
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", name)
     return calendar
 
 
 def appointment_calendar(appointment):
     """The ``.ics`` file of one appointment (bytes)."""
-    calendar = _calendar(appointment.appointment_type.name)
+    # No calendar name: some apps would make a new calendar for the one event.
+    calendar = _calendar()
     calendar.add_component(appointment_event(appointment, detailed=True))
     return calendar.to_ical()
 
 
 def feed_calendar(appointments, *, name):
     """The feed (bytes): one event per appointment."""
-    calendar = _calendar(name)
+    calendar = _calendar()
+    calendar.add("x-wr-calname", name)
     calendar.add("refresh-interval", FEED_REFRESH, parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", FEED_REFRESH)
+    calendar.add("x-published-ttl", vDuration(FEED_REFRESH))
     for appointment in appointments:
         calendar.add_component(appointment_event(appointment))
     return calendar.to_ical()

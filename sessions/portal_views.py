@@ -153,7 +153,7 @@ def portal_move(request, pk):
                 messages.success(
                     request,
                     _(
-                        "We have your request to move your appointment on %(when)s. The clinic "
+                        "We have your request to move your appointment (%(when)s). The clinic "
                         "will contact you to agree a new time; until then it stays booked."
                     )
                     % {"when": _when(appointment)},

@@ -297,14 +297,19 @@ def portal_schedule(user, *, now=None):
     )
     upcoming = [a for a in appointments if a.starts_at >= now and a.status in UPCOMING]
     past = [a for a in appointments if a not in upcoming][::-1]
-    by_course = {}
-    for appointment in appointments:
-        if appointment.course_id:
-            by_course.setdefault(appointment.course_id, []).append(appointment)
-    courses = Course.objects.filter(patient=patient).select_related(
-        "appointment_type", "practitioner", "location"
+    # Progress counts every session of the course, however old, so it is read separately.
+    courses = (
+        Course.objects.filter(patient=patient)
+        .exclude(status=Course.Status.STOPPED)
+        .select_related("appointment_type", "practitioner", "location")
+        .prefetch_related(
+            Prefetch(
+                "appointments", queryset=_with_relations(Appointment.objects.order_by("starts_at"))
+            )
+        )
+        .order_by("status", "-created_at")
     )
-    progress = [course_progress(c, by_course.get(c.pk, []), now=now) for c in courses]
+    progress = [course_progress(c, list(c.appointments.all()), now=now) for c in courses]
     audit.record(actor=user, action="schedule.portal_viewed", target=patient, patient_id=patient.pk)
     return PortalSchedule(patient=patient, upcoming=upcoming, past=past, courses=progress)
 

@@ -155,7 +155,7 @@
   // -- the calendar ----------------------------------------------------------------------
 
   const OPEN = new Set(["booked", "confirmed"]);
-  const SLOT_MINUTES = 30;
+  const SLOT_MINUTES = 15; // quarter-hour rows; a click books at the quarter clicked
   const STATUS_ICONS = {
     confirmed: "bi-check2",
     checked_in: "bi-person-check-fill",
@@ -278,6 +278,7 @@
 
   function renderEvent(arg) {
     const a = arg.event.extendedProps.appointment;
+    if (!a) return true; // the outline of a slot being selected: FullCalendar's own rendering
     const root = document.createElement("div");
     root.className = "appt-body";
     const top = document.createElement("div");
@@ -292,9 +293,16 @@
     name.className = "appt-patient";
     name.textContent = a.patient_name;
     top.append(name);
+    if (a.course && a.session_number) {
+      const place = document.createElement("span");
+      place.className = "appt-course";
+      place.textContent = `${a.session_number}/${a.sessions_in_course}`;
+      place.setAttribute("aria-hidden", "true"); // said in full in the line below
+      top.append(place);
+    }
     const meta = document.createElement("div");
     meta.className = "appt-meta";
-    meta.textContent = [`${localTime(a.start)}–${localTime(a.end)}`, sessionText(a), a.type_name]
+    meta.textContent = [arg.timeText, sessionText(a), a.type_name]
       .filter(Boolean)
       .join(" · ");
     root.append(top, meta);
@@ -303,6 +311,7 @@
 
   function eventDidMount(info) {
     const a = info.event.extendedProps.appointment;
+    if (!a) return;
     info.el.title = describe(a);
     info.el.dataset.appointmentId = a.id;
     info.el.dataset.testid = "appointment";
@@ -488,6 +497,12 @@
     window.history.replaceState(null, "", `?${params}`);
   }
 
+  // The grid fills the window below its top (scrolling inside), never less than 34 rem.
+  function fittedHeight() {
+    const top = el.getBoundingClientRect().top + window.scrollY;
+    return Math.max(34 * 16, window.innerHeight - top - 16);
+  }
+
   const withOrder = (resources) => resources.map((r, order) => ({ ...r, order }));
   const hhmm = { hour: "2-digit", minute: "2-digit", hour12: false };
 
@@ -518,14 +533,16 @@
     slotMaxTime: config.slotMaxTime,
     scrollTime: "08:00:00",
     slotDuration: `00:${SLOT_MINUTES}:00`,
-    snapDuration: "00:05:00",
+    slotLabelInterval: "01:00",
+    snapDuration: `00:${SLOT_MINUTES}:00`,
     slotLabelFormat: hhmm,
     eventTimeFormat: hhmm,
     nowIndicator: true,
-    height: "100%",
+    navLinks: true,
+    height: fittedHeight(),
     expandRows: false,
     stickyHeaderDates: true,
-    dayMinWidth: 88,
+    dayMinWidth: 72,
     editable: true,
     eventResourceEditable: false,
     eventDurationEditable: true,
@@ -560,6 +577,10 @@
     loading: (isLoading) => el.classList.toggle("is-loading", isLoading),
   });
   calendar.render();
+  window.addEventListener(
+    "resize",
+    debounce(() => calendar.setOption("height", fittedHeight()), 150),
+  );
   window.clinicCalendar = calendar; // for debugging and the browser tests
 
   document.querySelectorAll("input[name=calendar-mode]").forEach((radio) =>
@@ -589,7 +610,16 @@
   });
 
   // A booking, move or status change in the panel: the calendar shows it at once.
-  document.body.addEventListener("calendar:changed", () => calendar.refetchEvents());
+  document.body.addEventListener("calendar:changed", () => {
+    calendar.unselect();
+    calendar.refetchEvents();
+  });
+
+  // The panel's title follows what it shows (a booking becomes the appointment booked).
+  panelBody.addEventListener("htmx:afterSettle", () => {
+    const title = panelBody.querySelector("[data-panel-title]");
+    if (title) panelTitle.textContent = title.dataset.panelTitle;
+  });
 
   // The inbox polls; when what patients did online changes, so may the calendar.
   let inboxIds = document.getElementById("calendar-inbox")?.dataset.requestIds;

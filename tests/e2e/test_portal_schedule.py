@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from clinic.models import ClinicSettings
 from sessions.models import PortalRequest
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import PHONE, log_in
+from tests.e2e.conftest import LAPTOP, PHONE, log_in
 from tests.patients.factories import PatientFactory
 from tests.sessions import conftest as sessions_conftest
 from tests.sessions.conftest import book
@@ -135,6 +135,8 @@ def test_patient_manages_their_schedule_on_a_phone(new_page, screenshot, patient
     assert re.fullmatch(r"http://[^/]+/calendar/[\w-]+\.ics", feed_url)
     phone.locator("#calendar-feed").scroll_into_view_if_needed()
     screenshot(phone, "portal-07-phone-feed")
+    phone.set_viewport_size(LAPTOP)
+    screenshot(phone, "portal-08-laptop-schedule")
     calendar_app = phone.context.browser.new_context()
     try:
         response = calendar_app.request.get(feed_url)
