@@ -133,9 +133,7 @@ def calendar(request):
     if location is None:
         return render(request, "treatment_sessions/calendar.html", context)
     resources = _resources(location)
-    day = parse_date(request.GET.get("date", "") or "") or timezone.localdate(
-        timezone=location.zone
-    )
+    day = _parse_day(request.GET.get("date")) or timezone.localdate(timezone=location.zone)
     mode = "room" if request.GET.get("mode") == "room" else "practitioner"
     view = "day" if request.GET.get("view") == "day" else "week"
     context["calendar_config"] = {
@@ -151,12 +149,18 @@ def calendar(request):
             "appointment": reverse("api-appointment-detail", args=[0]),
             "panel": reverse("treatment_sessions:calendar_appointment", args=[0]),
             "book": reverse("treatment_sessions:calendar_book"),
-            "patients": reverse("api-patient-list"),
         },
     }
     context["calendar_strings"] = _strings()
     context["portal_requests"] = selectors.open_portal_requests(request.user)
     return render(request, "treatment_sessions/calendar.html", context)
+
+
+def _parse_day(raw):
+    try:
+        return parse_date(raw or "")
+    except ValueError:  # well formed but impossible, e.g. 2026-02-30
+        return None
 
 
 def _strings():
@@ -183,7 +187,6 @@ def _strings():
         "noPatients": _("No patient found."),
         "born": _("born"),
         "archived": _("archived"),
-        "room": _("Room"),
         "noRoom": _("No room"),
         "today": _("Today"),
         "day": _("Day"),
@@ -224,6 +227,12 @@ def _panel_context(request, pk, **extra):
     )
     context.setdefault("cancel_form", CancelForm())
     context.update(extra)
+    # A refused move or cancel of an appointment that is no longer open (someone else just
+    # checked it in, say): its form is not shown, so say why at the top.
+    section = extra.get("open_section")
+    if section and not context["can"][section] and not context.get("error"):
+        form = context[f"{section}_form"]
+        context["error"] = next(iter(e for errors in form.errors.values() for e in errors), None)
     return context
 
 
@@ -331,6 +340,7 @@ def appointment_move(request, pk):
     appointment = selectors.appointment_get_for_user(request.user, pk)
     form = MoveForm(request.POST, appointment=appointment)
     show_override = form.data.get("allow_outside_hours") in ("on", "true", "1")
+    status = 400
     if form.is_valid():
         try:
             services.appointment_reschedule(
@@ -342,9 +352,9 @@ def appointment_move(request, pk):
             )
         except ApplicationError as exc:
             _add_error(form, exc, MOVE_FIELDS)
-            # Outside working hours comes back without a clashing appointment; offer the
-            # override then (a clash cannot be overridden).
-            show_override = show_override or "conflict" not in exc.extra
+            # Outside working hours can be overridden by front desk; a clash cannot.
+            show_override = show_override or bool(exc.extra.get("outside_hours"))
+            status = exc.status_code
         else:
             moved = selectors.appointment_get_for_user(request.user, pk)
             notice = _("Moved %(patient)s to %(when)s.") % {
@@ -358,7 +368,7 @@ def appointment_move(request, pk):
         move_form=form,
         open_section="move",
         show_move_override=show_override,
-        status=400,
+        status=status,
     )
 
 

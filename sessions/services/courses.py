@@ -252,6 +252,8 @@ def course_book(
             validate_times(starts_at=start, ends_at=None)
         except ApplicationError as exc:
             raise ApplicationError(exc.message, field=f"starts.{index}") from exc
+    # Sessions are numbered in time order; errors name the caller's own row (``starts.<i>``).
+    given_index = {id(start): index for index, start in enumerate(starts)}
     starts = sorted(starts)
     _validate_course_shape(sessions=len(starts), interval_days=interval_days)
     if not patient.is_active:
@@ -291,7 +293,7 @@ def course_book(
             raise error_class(
                 _("Session %(n)s (%(when)s): %(why)s")
                 % {"n": index + 1, "when": local.strftime("%a %d %b %H:%M"), "why": exc.message},
-                field=f"starts.{index}",
+                field=f"starts.{given_index[id(start)]}",
                 extra={**exc.extra, "session": index + 1},
             ) from exc
     audit.record(

@@ -289,17 +289,17 @@
     if (STATUS_ICONS[a.status]) {
       top.append(icon(`${STATUS_ICONS[a.status]} appt-status-icon`, strings.statuses[a.status]));
     }
-    const name = document.createElement("span");
-    name.className = "appt-patient";
-    name.textContent = a.patient_name;
-    top.append(name);
     if (a.course && a.session_number) {
       const place = document.createElement("span");
       place.className = "appt-course";
       place.textContent = `${a.session_number}/${a.sessions_in_course}`;
       place.setAttribute("aria-hidden", "true"); // said in full in the line below
-      top.append(place);
+      top.prepend(place);
     }
+    const name = document.createElement("span");
+    name.className = "appt-patient";
+    name.textContent = a.patient_name;
+    top.append(name);
     const meta = document.createElement("div");
     meta.className = "appt-meta";
     meta.textContent = [arg.timeText, sessionText(a), a.type_name]
@@ -362,6 +362,7 @@
   // -- the side panel --------------------------------------------------------------------
 
   function openPanel(url, title) {
+    messages.querySelectorAll(".alert-success").forEach((done) => done.remove());
     panelTitle.textContent = title;
     const loading = document.createElement("div");
     loading.className = "text-muted py-4 text-center";
@@ -461,10 +462,8 @@
     if (data.conflict && data.conflict.id) {
       actions.push([strings.openClash, () => openAppointment(data.conflict.id)]);
     }
-    // Outside working hours (no clashing appointment, not a status refusal) can be overridden.
-    const overridable =
-      data.outside_hours || (response.status === 409 && !data.conflict && !("status" in data));
-    if (overridable && !body.allow_outside_hours) {
+    // Outside working hours can be overridden by front desk (a clash cannot).
+    if (data.outside_hours && !body.allow_outside_hours) {
       actions.push([strings.moveAnyway, () => patch(info, { ...body, allow_outside_hours: true }, true)]);
     }
     showMessage("danger", fmt(strings.notMoved, { reason }), actions);
@@ -497,11 +496,12 @@
     window.history.replaceState(null, "", `?${params}`);
   }
 
-  // The grid fills the window below its top (scrolling inside), never less than 34 rem.
+  // The grid fills the window below its top (scrolling inside), never less than 32 rem.
   function fittedHeight() {
     const top = el.getBoundingClientRect().top + window.scrollY;
-    return Math.max(34 * 16, window.innerHeight - top - 16);
+    return Math.max(32 * 16, window.innerHeight - top - 16);
   }
+  const refit = debounce(() => calendar.setOption("height", fittedHeight()), 150);
 
   const withOrder = (resources) => resources.map((r, order) => ({ ...r, order }));
   const hhmm = { hour: "2-digit", minute: "2-digit", hour12: false };
@@ -524,7 +524,9 @@
     },
     views: {
       resourceTimeGridWeek: { datesAboveResources: true, dayHeaderFormat: { weekday: "short", day: "numeric", month: "short" } },
-      resourceTimeGridDay: { dayHeaderFormat: { weekday: "long", day: "numeric", month: "long" } },
+      resourceTimeGridDay: {
+        titleFormat: { weekday: "long", day: "numeric", month: "long", year: "numeric" },
+      },
     },
     resources: withOrder(config.resources[mode]),
     resourceOrder: "order",
@@ -577,10 +579,7 @@
     loading: (isLoading) => el.classList.toggle("is-loading", isLoading),
   });
   calendar.render();
-  window.addEventListener(
-    "resize",
-    debounce(() => calendar.setOption("height", fittedHeight()), 150),
-  );
+  window.addEventListener("resize", refit);
   window.clinicCalendar = calendar; // for debugging and the browser tests
 
   document.querySelectorAll("input[name=calendar-mode]").forEach((radio) =>
@@ -591,6 +590,13 @@
       syncUrl();
     }),
   );
+
+  // Another location: same day, view and columns.
+  document.getElementById("calendar-location").addEventListener("change", (event) => {
+    const params = new URLSearchParams(window.location.search);
+    params.set("location", event.target.value);
+    window.location.search = params.toString();
+  });
 
   document.getElementById("show-cancelled").addEventListener("change", (event) => {
     showCancelled = event.target.checked;
@@ -627,6 +633,7 @@
     const ids = document.getElementById("calendar-inbox")?.dataset.requestIds;
     if (ids !== inboxIds) {
       inboxIds = ids;
+      refit(); // the inbox above the calendar grew or shrank
       if (!busy) calendar.refetchEvents();
     }
   });

@@ -114,7 +114,7 @@ def test_front_desk_moves_an_appointment_by_drag_and_drop_refused_on_a_clash(
     PatientFactory(legal_first_name="Eve", legal_last_name="Newcomer")
     clash = book(clinic, front_desk, ann, at(day, 10))
     moving = book(clinic, front_desk, ben, at(day, 12))
-    services.course_book(
+    course = services.course_book(
         actor=front_desk,
         patient=cora,
         practitioner=clinic["max"],
@@ -169,7 +169,7 @@ def test_front_desk_moves_an_appointment_by_drag_and_drop_refused_on_a_clash(
     )
 
     # Onto Ann's appointment: refused, the event goes back, the message names the clash.
-    drag(page, ben_event, pia_column, "10:00:00", scroll_to="08:30")
+    drag(page, ben_event, pia_column, "10:00:00", scroll_to="09:30")
     message = page.get_by_test_id("calendar-message")
     expect(message).to_contain_text("Not moved")
     expect(message).to_contain_text("Ann Clash")
@@ -180,13 +180,24 @@ def test_front_desk_moves_an_appointment_by_drag_and_drop_refused_on_a_clash(
     assert moving.starts_at == at(day, 12)
 
     # To a free slot: moved, and the database says so.
-    drag(page, ben_event, pia_column, "15:00:00", scroll_to="10:30")
+    drag(page, ben_event, pia_column, "15:00:00", scroll_to="11:30")
     expect(message).to_contain_text("Moved Ben Mover")
     expect(ben_event).to_contain_text("15:00")
     moving.refresh_from_db()
     assert moving.starts_at == at(day, 15)
     assert moving.ends_at == at(day, 15, 30)
     screenshot(page, "calendar-03-moved")
+
+    # After Dr Pia's hours: refused, then moved with front desk's explicit override.
+    drag(page, ben_event, pia_column, "19:30:00", scroll_to="14:45")
+    expect(message).to_contain_text("Outside Dr Pia's hours")
+    expect(ben_event).to_contain_text("15:00")
+    message.get_by_role("button", name="Move anyway (outside working hours)").click()
+    expect(message).to_contain_text("Moved Ben Mover")
+    expect(ben_event).to_contain_text("19:30")
+    moving.refresh_from_db()
+    assert moving.starts_at == at(day, 19, 30)
+    assert moving.outside_working_hours
 
     # The side panel: the patient, the alert, check in.
     ann_event.click()
@@ -201,6 +212,20 @@ def test_front_desk_moves_an_appointment_by_drag_and_drop_refused_on_a_clash(
     assert clash.status == "checked_in"
     page.locator("#calendar-panel .btn-close").click()
     expect(page.locator("#calendar-panel")).not_to_be_visible()
+
+    # A session of a course, an hour later: asked whether the later sessions move too; yes.
+    cora_event = page.locator(".fc-event", has_text="Cora Course")
+    max_column = page.locator(
+        f'.fc-timegrid-col[data-resource-id="p{clinic["max"].pk}"][data-date="{day.isoformat()}"]'
+    )
+    drag(page, cora_event, max_column, "13:30:00", scroll_to="11:00")
+    modal = page.get_by_role("dialog", name="Move the later sessions too?")
+    expect(modal).to_contain_text("Cora Course, session 1 of 3")
+    screenshot(page, "calendar-04b-shift-later")
+    modal.get_by_role("button", name="This and every later session").click()
+    expect(message).to_contain_text("Moved Cora Course")
+    starts = [a.starts_at for a in course.appointments.order_by("starts_at")]
+    assert starts == [at(day + timedelta(days=7 * n), 13, 30) for n in range(3)]
 
     # Book from an empty slot: Dr Pia at 16:00, the patient found by name.
     page.locator('.fc-timegrid-slot-lane[data-time="16:00:00"]').scroll_into_view_if_needed()

@@ -103,9 +103,14 @@ def test_anonymous_is_sent_to_log_in_from_every_calendar_url(client, appointment
         assert response["Location"].startswith(reverse("login")), url
 
 
-def test_calendar_is_in_the_navigation_of_front_desk_only(client_for, front_desk, roles):
-    page = client_for(front_desk).get(reverse("treatment_sessions:today"))
-    assert 'href="/calendar/"' in page.content.decode()
+def test_calendar_is_in_the_navigation_of_front_desk_not_of_a_practitioner(
+    client, front_desk, practitioner_user
+):
+    client.force_login(front_desk)
+    assert 'href="/calendar/"' in client.get(reverse("treatment_sessions:today")).content.decode()
+    client.force_login(practitioner_user)
+    page = client.get(reverse("treatment_sessions:my_day")).content.decode()
+    assert 'href="/calendar/"' not in page
 
 
 # -- the page ---------------------------------------------------------------------------------
@@ -155,6 +160,27 @@ def test_calendar_shows_the_location_and_date_asked_for(client_for, front_desk, 
     assert config["initialView"] == "resourceTimeGridDay"
     assert config["mode"] == "room"
     assert config["resources"]["practitioner"] == []
+
+
+def test_an_impossible_date_opens_today(client_for, front_desk, clinic_setup):
+    response = client_for(front_desk).get(
+        reverse("treatment_sessions:calendar"), {"date": "2026-02-30"}
+    )
+    assert response.status_code == 200
+    assert response.context["calendar_config"]["initialDate"] != "2026-02-30"
+
+
+def test_cancelling_an_appointment_already_checked_in_says_why(client_for, front_desk, appointment):
+    services.appointment_check_in(actor=front_desk, appointment=appointment)
+    response = client_for(front_desk).post(
+        reverse("treatment_sessions:calendar_cancel", args=[appointment.pk]),
+        {"reason": "Changed her mind"},
+        **HTMX,
+    )
+    assert 'data-testid="panel-error"' in response.content.decode()
+    assert "cannot become cancelled" in response.content.decode()
+    appointment.refresh_from_db()
+    assert appointment.status == "checked_in"
 
 
 def test_calendar_without_any_location_says_so(client_for, manager):
@@ -445,7 +471,7 @@ def test_move_onto_a_clash_names_it_on_the_time_field(
         reverse("treatment_sessions:calendar_move", args=[other.pk]),
         {"date": "2026-12-01", "time": "12:45"},
     )
-    assert response.status_code == 400
+    assert response.status_code == 409
     [error] = response.context["move_form"].errors["time"]
     assert "Pat Portal" in error and "12:30" in error
     other.refresh_from_db()
@@ -456,7 +482,8 @@ def test_move_outside_hours_offers_the_override(client_for, front_desk, appointm
     client = client_for(front_desk)
     url = reverse("treatment_sessions:calendar_move", args=[appointment.pk])
     refused = client.post(url, {"date": "2026-12-01", "time": "20:00"})
-    assert "hours" in refused.context["move_form"].errors["time"][0]
+    assert refused.status_code == 400
+    assert "Outside Dr Pia's hours" in refused.context["move_form"].errors["time"][0]
     assert refused.context["show_move_override"] is True
     assert (
         client.post(
