@@ -28,6 +28,9 @@ from patients.selectors import patient_get_for_user, patient_queryset_for_user, 
 
 from . import selectors, services
 from .course_forms import (
+    CUSTOM,
+    FORTNIGHTLY,
+    WEEKLY,
     AddSessionForm,
     CancelForm,
     CourseSetupForm,
@@ -74,7 +77,9 @@ class Row:
         return self.start.replace(tzinfo=None) != self.moved_from
 
 
-def _initial(patient):
+def _initial(patient, params=None):
+    """Step 1's starting values; a signed consultation's plan passes its own (``type``,
+    ``practitioner``, ``sessions``, ``interval_days``, ``areas``) in the query string."""
     choices = selectors.booking_choices()
     types = choices["types"]
     treatment = [t for t in types if t.kind == AppointmentType.Kind.TREATMENT]
@@ -89,6 +94,27 @@ def _initial(patient):
     for name, key in (("practitioner", "practitioners"), ("location", "locations")):
         if len(choices[key]) == 1:
             initial[name] = choices[key][0].pk
+    return initial | _initial_from_plan(params or {})
+
+
+def _initial_from_plan(params):
+    """Pre-fill from the query string; anything malformed is ignored (the form validates)."""
+    initial = {}
+    for param, field in (("type", "appointment_type"), ("practitioner", "practitioner")):
+        if params.get(param, "").isdigit():
+            initial[field] = int(params[param])
+    if params.get("sessions", "").isdigit():
+        initial["sessions"] = int(params["sessions"])
+    interval = params.get("interval_days", "")
+    if interval.isdigit():
+        days = int(interval)
+        named = {7: WEEKLY, 14: FORTNIGHTLY}
+        initial["interval"] = named.get(days, CUSTOM)
+        if days not in named:
+            initial["custom_days"] = days
+    areas = [a for a in params.getlist("areas") if a in BodyArea.values] if params else []
+    if areas:
+        initial["areas"] = areas
     return initial
 
 
@@ -256,7 +282,7 @@ def course_new(request):
         if not patient.is_active:
             messages.error(request, _("This patient's record is archived."))
             return _pick_patient(request)
-        form = CourseSetupForm(initial=_initial(patient), patients=patients)
+        form = CourseSetupForm(initial=_initial(patient, request.GET), patients=patients)
         return _new_page(request, form, patient=patient)
 
     form = CourseSetupForm(request.POST, patients=patients)

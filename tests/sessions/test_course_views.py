@@ -592,3 +592,20 @@ def test_list_puts_courses_off_the_cadence_first_in_a_fixed_number_of_queries(
     html = response.content.decode()
     assert html.index("Gabi Gap") < html.index("All active courses")
     assert "Gap of 28 days before session 3" in html
+
+
+@pytest.mark.django_db
+def test_book_course_is_prefilled_from_a_plan_in_the_query_string(
+    clinic_setup, front_desk, client_for
+):
+    patient = PatientFactory()
+    query = (
+        f"?patient={patient.pk}&type={clinic_setup['type'].pk}"
+        f"&practitioner={clinic_setup['practitioner'].pk}&sessions=12&interval_days=14"
+        "&areas=abdomen&areas=flanks"
+    )
+    page = client_for(front_desk).get("/courses/new/" + query).content.decode()
+    assert re.search(r'name="sessions" value="12"', page)
+    assert re.search(r'value="14"[^>]*selected', page)
+    assert re.search(r'value="abdomen"[^>]*checked', page)
+    assert not re.search(r'value="face"[^>]*checked', page)
