@@ -8,4 +8,6 @@ urlpatterns = [
     # Included by dotted path: clinic is the lowest layer and never imports an app above it.
     path("", include("patients.api_urls")),
     path("", include("sessions.api_urls")),
+    path("", include("consultations.api_urls")),
+    path("", include("consultations.record_api_urls")),
 ]

@@ -277,6 +277,12 @@ class ClinicSettings(models.Model):
     intake_link_valid_days = models.PositiveIntegerField(
         _("intake invitation valid for (days)"), default=7
     )
+    front_desk_sees_photos = models.BooleanField(
+        _("front desk may see injection-site photos"), default=False
+    )
+    portal_shows_photos = models.BooleanField(
+        _("patients see their own photos in the portal"), default=False
+    )
 
     class Meta:
         verbose_name = _("clinic settings")

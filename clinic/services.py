@@ -63,6 +63,8 @@ SETTINGS_FIELDS = [
     "currency",
     "cancellation_window_hours",
     "intake_link_valid_days",
+    "front_desk_sees_photos",
+    "portal_shows_photos",
 ]
 
 

@@ -185,6 +185,11 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 # Clinical photos and signatures: never below MEDIA_URL, only through access-checked views.
 PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "private_media")))
+# Behind nginx: photo downloads answer with X-Accel-Redirect to this internal location
+# (e.g. "/protected/" aliased to PRIVATE_MEDIA_ROOT) once access is checked and audited.
+PHOTO_X_ACCEL_REDIRECT_PREFIX = env.str("PHOTO_X_ACCEL_REDIRECT_PREFIX", default="")
+PHOTO_MAX_UPLOAD_BYTES = env.int("PHOTO_MAX_UPLOAD_BYTES", default=25 * 1024 * 1024)
+PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=50_000_000)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "private": {
@@ -266,6 +271,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "AppointmentStatusEnum": "sessions.models.AppointmentStatus",
         "CourseStatusEnum": "sessions.models.Course.Status",
+        "BodyAreaEnum": "clinic.areas.BodyArea",
     },
 }
 

@@ -198,6 +198,8 @@ class ClinicSettingsForm(forms.ModelForm):
             "currency",
             "cancellation_window_hours",
             "intake_link_valid_days",
+            "front_desk_sees_photos",
+            "portal_shows_photos",
         ]
         widgets = {"address": forms.Textarea(attrs={"rows": 3})}
 

@@ -98,4 +98,6 @@ urlpatterns = [
     path("setup/", include(setup_urls)),
     path("", include("patients.urls")),
     path("", include("sessions.urls")),
+    path("", include("consultations.urls")),
+    path("", include("consultations.record_urls")),
 ]

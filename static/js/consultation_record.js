@@ -53,9 +53,14 @@
       values.get(name).push(value);
     }
     // Rows added on this device that the server never received.
-    for (const name of values.keys()) {
+    const areaSelect = form.querySelector('[name="add_area"]');
+    for (const [name, saved] of values) {
       const match = /^assessments-(\d+)-area$/.exec(name);
-      if (match && !form.querySelector(`[name="${name}"]`)) addRow(Number(match[1]));
+      if (!match || form.querySelector(`[name="${name}"]`)) continue;
+      const row = addRow(Number(match[1]));
+      const option = [...areaSelect.options].find((o) => o.value === saved[0]);
+      row.querySelector("[data-area-label]").textContent = option ? option.textContent : saved[0];
+      if (option) option.remove();
     }
     for (const el of form.elements) {
       if (!el.name || el.name === "csrfmiddlewaretoken" || el.name === "assessments-TOTAL_FORMS") continue;
@@ -175,8 +180,9 @@
     requestStarted = Date.now();
   });
 
+  // Swap events name the target (the status line), not the form that asked.
   form.addEventListener("htmx:beforeSwap", (event) => {
-    if (event.detail.elt !== form) return;
+    if (event.detail.target !== status) return;
     const xhr = event.detail.xhr;
     if (xhr.responseURL && xhr.responseURL.includes("/accounts/login/")) {
       // The login expired: keep everything here and say how to carry on.
@@ -192,7 +198,7 @@
   });
 
   form.addEventListener("htmx:afterSwap", (event) => {
-    if (event.detail.elt !== form) return;
+    if (event.detail.target !== status) return;
     const state = status.querySelector("[data-state]");
     if (state && state.dataset.state === "saved") {
       clearAutosaveErrors();
@@ -216,19 +222,26 @@
   window.addEventListener("online", () => htmx.trigger(form, "change"));
 
   // ---- on load: newer typing on this device than on the server? ----
-  const local = readLocal();
-  if (local && form.dataset.bound !== "1") {
-    if (local.savedAt > serverUpdated) {
+  function restoreIfNewer() {
+    const local = readLocal();
+    if (form.dataset.bound === "1") {
+      keepLocal(); // a refused submit: what is on screen is what was typed
+    } else if (local && local.savedAt > serverUpdated) {
       restore(local);
       const when = new Date(local.savedAt).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
       notice.textContent = `Restored what you typed on this device at ${when}; saving it now.`;
       notice.hidden = false;
       htmx.trigger(form, "change");
-    } else {
+    } else if (local) {
       forgetLocal();
     }
-  } else if (form.dataset.bound === "1") {
-    keepLocal();
+    refreshAll();
   }
-  refreshAll();
+
+  // After htmx has set up the form's triggers (it does so on DOMContentLoaded).
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", () => setTimeout(restoreIfNewer, 0));
+  } else {
+    setTimeout(restoreIfNewer, 0);
+  }
 })();

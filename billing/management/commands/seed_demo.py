@@ -5,6 +5,7 @@ It lives in billing, the top of the app layers, because it fills every app.
 
 import random
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -102,6 +103,27 @@ MEDICATIONS = [
     {"name": "Levothyroxine", "dose": "50 µg"},
 ]
 GOALS = ["cellulite", "localized_fat", "skin_rejuvenation", "hair_loss"]
+
+
+def demo_photo(*, seed, view):
+    """A generated stand-in for an injection-site photo: a skin-toned shape with a grid of
+    marker dots. Not a photograph of anyone."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    rng = random.Random(seed * 10 + len(view))
+    skin = (224 - rng.randint(0, 60), 180 - rng.randint(0, 60), 150 - rng.randint(0, 50))
+    image = Image.new("RGB", (1200, 900), (236, 236, 240))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse([250, 80, 950, 860], fill=skin)
+    for row in range(5):
+        for col in range(6):
+            x, y = 400 + col * 70 + rng.randint(-6, 6), 300 + row * 70 + rng.randint(-6, 6)
+            draw.ellipse([x - 6, y - 6, x + 6, y + 6], fill=(40, 60, 160))
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=85)
+    return buffer.getvalue()
 
 
 def demo_signature():
@@ -228,6 +250,101 @@ class Command(BaseCommand):
         self._histories_and_consents()
         self._appointment_types()
         self._bookings()
+        self._consultations()
+
+    def _consultations(self):
+        """Signed consultations for the course patients: two areas assessed, the history
+        reviewed and alerts acknowledged, a plan linked to the booked course, and two
+        generated injection-site photos (drawn here, never real people)."""
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from consultations import photo_services
+        from consultations import services as records
+        from consultations.models import Consultation, Product, TreatmentPlan
+        from patients import services as patient_services
+        from patients.selectors import current_alerts, current_history
+        from sessions.models import Appointment, Course
+
+        products = [
+            Product.objects.get_or_create(name=name, defaults={"composition": composition})[0]
+            for name, composition in [
+                ("Lipolytic blend", "Phosphatidylcholine 5% + sodium deoxycholate 2.5%"),
+                ("Cellulite cocktail", "Organic silicium, artichoke extract, caffeine"),
+                ("Hair revitalising mix", "Biotin, dexpanthenol, hyaluronic acid"),
+            ]
+        ]
+        done = Appointment.objects.filter(
+            appointment_type__kind="consultation", status="completed", consultation__isnull=True
+        ).select_related("patient", "practitioner__user")
+        for index, appointment in enumerate(done.order_by("starts_at")):
+            patient, doctor = appointment.patient, appointment.practitioner.user
+            course = Course.objects.filter(patient=patient).first()
+            areas = course.areas if course and course.areas else ["abdomen"]
+            consultation = records.consultation_start(
+                actor=doctor, patient=patient, appointment=appointment
+            )
+            records.consultation_save_draft(
+                actor=doctor,
+                consultation=consultation,
+                data={
+                    "complaint": "Localised fat and cellulite that diet and exercise do not shift.",
+                    "goals": "Smoother contour before summer.",
+                    "tried_before": "Diet for a year, running twice a week.",
+                    "explained_expected_results": True,
+                    "explained_number_of_sessions": True,
+                    "explained_side_effects": True,
+                    "explained_maintenance": True,
+                },
+                assessments=[
+                    {
+                        "area": area,
+                        "condition": "cellulite" if n else "localized_fat",
+                        "nurnberger_muller_grade": 1 + (index + n) % 3,
+                        "circumference_cm": Decimal(70 + 5 * n + index % 7),
+                        "notes": "",
+                    }
+                    for n, area in enumerate(areas[:2])
+                ],
+            )
+            records.consultation_review_history(actor=doctor, consultation=consultation)
+            history = current_history(patient)
+            for alert in current_alerts(patient, history):
+                if alert.acknowledgement is None:
+                    patient_services.alert_acknowledge(
+                        actor=doctor,
+                        patient=patient,
+                        alert_key=alert.key,
+                        note="Discussed; product and technique chosen accordingly.",
+                    )
+            if course is not None:
+                plan = records.plan_save(
+                    actor=doctor,
+                    consultation=consultation,
+                    data={
+                        "areas": areas,
+                        "product": products[index % 2],
+                        "appointment_type": course.appointment_type,
+                        "planned_sessions": course.planned_sessions,
+                        "interval_days": course.interval_days,
+                        "price_per_session": Decimal("350.00"),
+                    },
+                )
+                TreatmentPlan.objects.filter(pk=plan.pk).update(course=course)
+            for view, area in (("front", areas[0]), ("left", areas[0])):
+                photo_services.photo_add(
+                    actor=doctor,
+                    patient=patient,
+                    uploaded_file=SimpleUploadedFile(
+                        "sites.jpg", demo_photo(seed=index, view=view), content_type="image/jpeg"
+                    ),
+                    area=area,
+                    view=view,
+                    sites_marked=True,
+                    consultation=consultation,
+                    taken_at=appointment.starts_at,
+                )
+            records.consultation_sign(actor=doctor, consultation=consultation)
+        return Consultation.objects.count()
 
     def _bookings(self):
         """Consultations and weekly courses around today: past sessions completed (one

@@ -1,0 +1,215 @@
+"""The photo REST API under /api/v1/: photo records for staff (photos/) and, when the clinic
+shows photos in the portal, the patient's own (me/photos/). The image itself is never in the
+JSON, only the URL of the protected download view."""
+
+import django_filters
+from django.http import Http404
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import generics, mixins, serializers, status, viewsets
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+
+from clinic import audit
+from clinic.areas import BodyArea
+from clinic.permissions import is_portal_user, is_staff_user
+from patients.selectors import patient_for_portal_user, patient_get_for_user
+
+from . import selectors
+from .models import Consultation, Photo
+from .photo_services import photo_add
+
+
+class PhotoSerializer(serializers.ModelSerializer):
+    download_url = serializers.SerializerMethodField(help_text=_("The full-size photo."))
+    preview_url = serializers.SerializerMethodField(help_text=_("At most 1600 pixels wide."))
+    thumbnail_url = serializers.SerializerMethodField(help_text=_("At most 400 pixels wide."))
+
+    class Meta:
+        model = Photo
+        fields = [
+            "id",
+            "patient",
+            "consultation",
+            "area",
+            "view",
+            "sites_marked",
+            "taken_at",
+            "taken_by",
+            "uploaded_at",
+            "width",
+            "height",
+            "original_format",
+            "download_url",
+            "preview_url",
+            "thumbnail_url",
+        ]
+        read_only_fields = fields
+
+    def _url(self, photo, variant):
+        url = reverse("consultations:photo_file", args=[photo.pk, variant])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
+
+    def get_download_url(self, photo) -> str:
+        return self._url(photo, "full")
+
+    def get_preview_url(self, photo) -> str:
+        return self._url(photo, "preview")
+
+    def get_thumbnail_url(self, photo) -> str:
+        return self._url(photo, "thumb")
+
+
+class PhotoUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text=_("JPEG, PNG or HEIC/HEIF, at most 25 MB; metadata is removed.")
+    )
+    patient = serializers.IntegerField()
+    area = serializers.ChoiceField(choices=BodyArea.choices)
+    view = serializers.ChoiceField(choices=Photo.View.choices)
+    sites_marked = serializers.BooleanField(default=False)
+    consultation = serializers.IntegerField(
+        required=False, allow_null=True, help_text=_("A draft consultation of the same patient.")
+    )
+    taken_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text=_("Default: the camera's time, else now.")
+    )
+
+
+class PhotoConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class PhotoReaders(BasePermission):
+    """Staff whose role sees photos: practitioners and managers, front desk if allowed."""
+
+    message = _("Your role may not see photos.")
+
+    def has_permission(self, request, view):
+        user = request.user
+        return is_staff_user(user) and selectors.can_view_any_photos(user)
+
+
+class PhotoUploaders(BasePermission):
+    message = _("Only practitioners and managers can add photos.")
+
+    def has_permission(self, request, view):
+        return is_staff_user(request.user) and selectors.can_add_photos(request.user)
+
+
+class PhotoFilter(django_filters.FilterSet):
+    patient = django_filters.NumberFilter(field_name="patient_id")
+    consultation = django_filters.NumberFilter(field_name="consultation_id")
+    area = django_filters.ChoiceFilter(choices=BodyArea.choices)
+    view = django_filters.ChoiceFilter(choices=Photo.View.choices)
+    sites_marked = django_filters.BooleanFilter()
+
+    class Meta:
+        model = Photo
+        fields = []
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Injection-site photos, oldest first"),
+    retrieve=extend_schema(summary="One photo's record (the image: its download_url)"),
+    create=extend_schema(
+        summary="Upload an injection-site photo",
+        request={"multipart/form-data": PhotoUploadSerializer},
+        responses={
+            201: PhotoSerializer,
+            400: OpenApiResponse(description="Not a usable photo (field file) or bad input."),
+            409: OpenApiResponse(
+                PhotoConflictSerializer,
+                description="No valid photographs consent, or the consultation is signed.",
+            ),
+        },
+    ),
+)
+class PhotoViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Photos for practitioners and managers (front desk when the clinic allows it)."""
+
+    serializer_class = PhotoSerializer
+    filterset_class = PhotoFilter
+    parser_classes = [MultiPartParser, FormParser]
+
+    def get_permissions(self):
+        return [PhotoUploaders()] if self.request.method == "POST" else [PhotoReaders()]
+
+    def get_queryset(self):
+        return selectors.photo_queryset_for_user(self.request.user).order_by("taken_at", "id")
+
+    def get_object(self):
+        return selectors.photo_get_for_user(self.request.user, self.kwargs["pk"])
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        audit.record(
+            actor=request.user,
+            action="photos.listed",
+            detail={
+                "query": request.query_params.urlencode()[:300],
+                "rows": len(response.data["results"]),
+            },
+        )
+        return response
+
+    def create(self, request, *args, **kwargs):
+        upload = PhotoUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        data = upload.validated_data
+        try:
+            patient = patient_get_for_user(request.user, data["patient"], audit_read=False)
+        except Http404 as exc:
+            raise serializers.ValidationError({"patient": [_("No such patient.")]}) from exc
+        consultation = None
+        if data.get("consultation") is not None:
+            consultation = Consultation.objects.filter(pk=data["consultation"]).first()
+            if consultation is None:
+                raise serializers.ValidationError({"consultation": [_("No such consultation.")]})
+        photo = photo_add(
+            actor=request.user,
+            patient=patient,
+            uploaded_file=data["file"],
+            area=data["area"],
+            view=data["view"],
+            sites_marked=data["sites_marked"],
+            consultation=consultation,
+            taken_at=data.get("taken_at"),
+        )
+        body = PhotoSerializer(photo, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class PortalPhotoReaders(BasePermission):
+    message = _("The clinic does not show photos in the portal.")
+
+    def has_permission(self, request, view):
+        return is_portal_user(request.user) and selectors.can_view_any_photos(request.user)
+
+
+@extend_schema_view(get=extend_schema(summary="The logged-in patient's own photos"))
+class MyPhotos(generics.ListAPIView):
+    """The patient's own photos, when the clinic shows photos in the portal (403 otherwise)."""
+
+    permission_classes = [PortalPhotoReaders]
+    serializer_class = PhotoSerializer
+    filterset_class = PhotoFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Photo.objects.none()
+        patient = patient_for_portal_user(self.request.user)
+        audit.record(actor=self.request.user, action="photos.portal_viewed", patient_id=patient.pk)
+        return (
+            selectors.photo_queryset_for_user(self.request.user)
+            .filter(patient=patient)
+            .order_by("taken_at", "id")
+        )
