@@ -5,3 +5,13 @@ from django.utils.translation import gettext_lazy as _
 class ConsultationsConfig(AppConfig):
     name = "consultations"
     verbose_name = _("Consultations and clinical records")
+
+    def ready(self):
+        from sessions.signals import course_booked
+
+        from .services import plan_link_booked_course
+
+        def link_plan(sender, course, actor, **kwargs):
+            plan_link_booked_course(actor=actor, course=course)
+
+        course_booked.connect(link_plan, dispatch_uid="consultations.link_plan_to_course")

@@ -97,6 +97,9 @@ def photo_upload(request, patient_id):
                 request,
                 _("%(count)d photo(s) stored.") % {"count": len(results)},
             )
+            consultation = form.cleaned_data.get("consultation")
+            if consultation is not None:  # back to the record being filled in
+                return redirect(reverse("consultation_detail", args=[consultation.pk]) + "#photos")
             query = urlencode(
                 {"area": form.cleaned_data["area"], "view": form.cleaned_data["view"]}
             )

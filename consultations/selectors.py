@@ -141,3 +141,10 @@ def photo_sets_for_patient(user, patient):
         .annotate(count=Count("id"), latest=Max("taken_at"))
         .order_by("area", "view")
     )
+
+
+def photos_of_consultation(user, consultation):
+    """The consultation's photos for its record page (none if the user may not see them)."""
+    if not can_view_photos(user, consultation.patient):
+        return []
+    return list(photo_queryset_for_user(user).filter(consultation=consultation))

@@ -252,3 +252,32 @@ def plan_save(*, actor, consultation, data):
         detail={"sessions": plan.planned_sessions, "price": str(plan.price_per_session)},
     )
     return plan
+
+
+def plan_link_booked_course(*, actor, course):
+    """A course was just booked for the patient: attach it to the plan of their newest signed
+    consultation that has no course yet and plans the same kind of visit. Runs inside the
+    booking's transaction."""
+    plan = (
+        TreatmentPlan.objects.select_for_update()
+        .filter(
+            consultation__patient_id=course.patient_id,
+            consultation__status=Consultation.Status.SIGNED,
+            course__isnull=True,
+            appointment_type_id=course.appointment_type_id,
+        )
+        .order_by("-consultation__signed_at")
+        .first()
+    )
+    if plan is None:
+        return None
+    plan.course = course
+    plan.save(update_fields=["course"])
+    audit.record(
+        actor=actor,
+        action="consultation.plan_booked",
+        target=plan.consultation,
+        patient_id=course.patient_id,
+        detail={"course": course.pk},
+    )
+    return plan

@@ -38,6 +38,7 @@ from .forms import (
 )
 from .models import Consultation
 from .record_selectors import CLINICIANS, consultation_get_for_user, consultations_of_patient
+from .selectors import photos_of_consultation
 
 clinician_required = role_required(*CLINICIANS)
 # Filled in by the practitioner (the interval has a default): the plan has been started.
@@ -156,7 +157,8 @@ def _page(request, consultation, forms=None, status=200):
         "zone": _zone(consultation),
         "currency": ClinicSettings.load().currency,
         "plan": getattr(consultation, "plan", None),
-        "can_book": request.user.role in (Role.MANAGER, Role.FRONT_DESK),
+        "can_book": request.user.role in (Role.MANAGER, Role.FRONT_DESK, Role.PRACTITIONER),
+        "photos": photos_of_consultation(request.user, consultation),
     }
     if consultation.is_signed:
         context["addendum_form"] = AddendumForm()

@@ -41,6 +41,7 @@ from .models import AppointmentType, Course
 from .services import local_start
 
 BOOKERS = (Role.MANAGER, Role.FRONT_DESK)
+# A practitioner may book the course they just planned at the end of the consultation.
 READERS = (Role.MANAGER, Role.FRONT_DESK, Role.PRACTITIONER)
 ROWS_PREFIX = "s"
 PATIENT_RESULTS = 20
@@ -269,7 +270,7 @@ def _patient_or_404(request, pk):
         raise Http404 from None
 
 
-@role_required(*BOOKERS)
+@role_required(*BOOKERS, Role.PRACTITIONER)
 @require_http_methods(["GET", "POST"])
 def course_new(request):
     """Book course: step 1 the plan, step 2 the proposed dates to adjust, then book them all

@@ -14,6 +14,7 @@ from clinic.lib.timezones import local_time_problem, local_to_aware
 
 from ..diary import Diary
 from ..models import ACTIVE_STATUSES, MAX_COURSE_SESSIONS, Appointment, Course
+from ..signals import course_booked
 from .booking import (
     appointment_book,
     course_renumber,
@@ -296,6 +297,7 @@ def course_book(
                 field=f"starts.{given_index[id(start)]}",
                 extra={**exc.extra, "session": index + 1},
             ) from exc
+    course_booked.send(sender=Course, course=course, actor=actor)
     audit.record(
         actor=actor,
         action="course.booked",

@@ -287,3 +287,41 @@ def test_plan_out_of_range_is_refused(consultation, practitioner_user, product, 
             },
         )
     assert "planned_sessions" in error.value.message_dict
+
+
+def test_booking_the_course_links_it_to_the_signed_plan(
+    consultation, practitioner_user, product, clinic_setup
+):
+    from datetime import datetime, timedelta
+
+    from sessions.services import course_book
+    from tests.sessions.conftest import NEW_YORK
+
+    ready_to_sign(practitioner_user, consultation)
+    plan = services.plan_save(
+        actor=practitioner_user,
+        consultation=consultation,
+        data={
+            "areas": ["abdomen"],
+            "product": product,
+            "appointment_type": clinic_setup["type"],
+            "planned_sessions": 3,
+            "interval_days": 7,
+            "price_per_session": Decimal("300.00"),
+        },
+    )
+    services.consultation_sign(actor=practitioner_user, consultation=consultation)
+    first = datetime(2027, 2, 2, 12, 30, tzinfo=NEW_YORK)
+    course = course_book(
+        actor=practitioner_user,
+        patient=consultation.patient,
+        practitioner=clinic_setup["practitioner"],
+        location=clinic_setup["location"],
+        appointment_type=clinic_setup["type"],
+        room=clinic_setup["room"],
+        interval_days=7,
+        starts=[first + timedelta(weeks=k) for k in range(3)],
+    )
+    plan.refresh_from_db()
+    assert plan.course == course
+    assert AuditEvent.objects.filter(action="consultation.plan_booked").exists()

@@ -133,10 +133,11 @@ def test_practitioner_reads_the_course_but_may_not_act(client_for, practitioner_
     assert "Session 1 of 3" in html
     assert "Move session" not in html and "Cancel session" not in html
     assert "Add this session" not in html
-    for name in ("list", "new", "new_for_patient", "move", "cancel"):
+    for name in ("list", "move", "cancel"):
         assert client.get(urls[name]).status_code == 403, name
     assert client.post(course_url(course, "course_session_add"), {}).status_code == 403
-    assert client.post(NEW_URL, {"action": "propose"}).status_code == 403
+    # ...but books the course they have just planned at the end of a consultation.
+    assert client.get(urls["new_for_patient"]).status_code == 200
 
 
 def test_patient_is_refused_every_course_page_even_their_own(client_for, patient_user, course):

@@ -1,0 +1,8 @@
+"""Hooks for the apps above scheduling (it never imports them): they connect receivers that
+only call their own services."""
+
+from django.dispatch import Signal
+
+# Sent inside the booking transaction, with ``course`` and ``actor``, once a whole course is
+# booked; the clinical record links the consultation's plan to it.
+course_booked = Signal()
