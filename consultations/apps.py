@@ -7,11 +7,14 @@ class ConsultationsConfig(AppConfig):
     verbose_name = _("Consultations and clinical records")
 
     def ready(self):
+        from patients.chart_panels import register
         from sessions.signals import course_booked
 
+        from .record_selectors import chart_clinical_panel
         from .services import plan_link_booked_course
 
         def link_plan(sender, course, actor, **kwargs):
             plan_link_booked_course(actor=actor, course=course)
 
         course_booked.connect(link_plan, dispatch_uid="consultations.link_plan_to_course")
+        register("clinical", chart_clinical_panel)

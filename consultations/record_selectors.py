@@ -1,15 +1,16 @@
 """Every read of the consultation record that a page or the API uses. The record is clinical:
 practitioners and managers see it; front desk and patients do not (404)."""
 
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from clinic import audit
+from clinic.areas import BodyArea
 from clinic.permissions import has_role
 from clinic.roles import Role
 
-from .models import Addendum, Consultation
+from .models import Addendum, Consultation, Photo
 
 CLINICIANS = (Role.PRACTITIONER, Role.MANAGER)
 
@@ -73,3 +74,46 @@ def consultations_of_patient(user, patient):
         detail={"rows": len(consultations)},
     )
     return consultations
+
+
+def chart_clinical_panel(user, patient):
+    """The chart's "Consultations and photos" panel, for clinicians (and photo counts for
+    whoever may see the photos). Two queries."""
+    from .selectors import can_view_photos
+
+    sees_records = can_view_consultations(user)
+    sees_photos = can_view_photos(user, patient)
+    if not (sees_records or sees_photos):
+        return None
+    consultations = (
+        list(
+            Consultation.objects.filter(patient=patient)
+            .select_related("practitioner")
+            .order_by("-created_at")[:5]
+        )
+        if sees_records
+        else []
+    )
+    photo_areas = (
+        list(
+            Photo.objects.filter(patient=patient)
+            .values("area", "view")
+            .annotate(count=Count("id"))
+            .order_by("area", "view")
+        )
+        if sees_photos
+        else []
+    )
+    return {
+        "template": "consultations/partials/chart_panel.html",
+        "consultations": consultations,
+        "photo_areas": [
+            {
+                **row,
+                "area_label": BodyArea(row["area"]).label,
+                "view_label": Photo.View(row["view"]).label,
+            }
+            for row in photo_areas
+        ],
+        "can_record": sees_records and user.role == Role.PRACTITIONER,
+    }

@@ -14,6 +14,7 @@ from clinic.lib.forms import add_service_error
 from clinic.permissions import portal_required, staff_required
 
 from . import selectors, services
+from .chart_panels import chart_panels
 from .forms import (
     AlertAcknowledgeForm,
     AllergyFormSet,
@@ -110,7 +111,12 @@ def patient_chart(request, pk):
     return render(
         request,
         "patients/chart.html",
-        {**chart, "ack_form": AlertAcknowledgeForm(), "withdraw_form": ConsentWithdrawForm()},
+        {
+            **chart,
+            "ack_form": AlertAcknowledgeForm(),
+            "withdraw_form": ConsentWithdrawForm(),
+            "panels": chart_panels(request.user, patient),
+        },
     )
 
 

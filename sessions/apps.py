@@ -8,3 +8,10 @@ class TreatmentSessionsConfig(AppConfig):
     name = "sessions"
     label = "treatment_sessions"
     verbose_name = _("Treatment-session scheduling")
+
+    def ready(self):
+        from patients.chart_panels import register
+
+        from .selectors import chart_schedule_panel
+
+        register("schedule", chart_schedule_panel)

@@ -366,3 +366,28 @@ def booking_choices(location=None):
     practitioners = list(Practitioner.objects.filter(is_active=True).prefetch_related("locations"))
     types = list(AppointmentType.objects.filter(is_active=True))
     return {"locations": locations, "practitioners": practitioners, "types": types}
+
+
+def chart_schedule_panel(user, patient, *, now=None):
+    """The chart's "Appointments and course" panel: the next visits and the courses with their
+    progress, for clinic staff. Three queries."""
+    if not is_scheduling_staff(user):
+        return None
+    now = now or timezone.now()
+    upcoming = list(
+        _with_relations(Appointment.objects.filter(patient=patient, status__in=UPCOMING))
+        .filter(ends_at__gte=now)
+        .order_by("starts_at")[:5]
+    )
+    courses = (
+        _course_queryset()
+        .filter(patient=patient)
+        .exclude(status=Course.Status.STOPPED)
+        .order_by("status", "-created_at")[:3]
+    )
+    return {
+        "template": "treatment_sessions/partials/chart_panel.html",
+        "upcoming": upcoming,
+        "courses": courses_with_progress(courses),
+        "can_book": can_book(user),
+    }

@@ -105,3 +105,26 @@ def test_today_costs_a_fixed_number_of_queries(
     client = client_for(front_desk)
     with django_assert_max_num_queries(16):
         assert client.get("/today/").status_code == 200
+
+
+def test_the_patient_chart_shows_the_course_and_next_visits(clinic_setup, front_desk, client_for):
+    from sessions.services import course_book
+
+    patient = PatientFactory()
+    first = datetime(2027, 3, 2, 12, 30, tzinfo=NEW_YORK)
+    course_book(
+        actor=front_desk,
+        patient=patient,
+        practitioner=clinic_setup["practitioner"],
+        location=clinic_setup["location"],
+        appointment_type=clinic_setup["type"],
+        room=clinic_setup["room"],
+        interval_days=7,
+        starts=[first + timedelta(weeks=k) for k in range(4)],
+    )
+    page = client_for(front_desk).get(f"/patients/{patient.pk}/").content.decode()
+    assert 'data-testid="chart-schedule"' in page
+    assert "0 of 4 done" in page
+    assert "Session 1 of 4" in page
+    # Front desk does not see the clinical panel (consultations are for clinicians).
+    assert 'data-testid="chart-clinical"' not in page
