@@ -15,8 +15,8 @@ from django.views.decorators.http import require_http_methods
 
 from clinic import audit
 from clinic.errors import ApplicationError, ConflictError
-from clinic.permissions import staff_required
-from patients.selectors import patient_get_for_user
+from clinic.permissions import portal_required, staff_required
+from patients.selectors import patient_for_portal_user, patient_get_for_user
 
 from . import selectors
 from .models import Photo
@@ -209,3 +209,25 @@ def _pair(entries, left_id, right_id):
 
 def _label(choices, value):
     return dict(choices).get(value, value)
+
+
+@require_http_methods(["GET"])
+@portal_required
+def portal_photos(request):
+    """The patient's own photos, area by area over time, when the clinic shows photos in the
+    portal (404 otherwise)."""
+    patient = patient_for_portal_user(request.user)
+    if not selectors.can_view_photos(request.user, patient):
+        raise Http404
+    photos = list(selectors.photo_queryset_for_user(request.user).filter(patient=patient))
+    audit.record(
+        actor=request.user, action="photos.portal_viewed", target=patient, patient_id=patient.pk
+    )
+    groups = {}
+    for photo in photos:
+        groups.setdefault((photo.get_area_display(), photo.get_view_display()), []).append(photo)
+    return render(
+        request,
+        "consultations/photos/portal.html",
+        {"groups": [(area, view, items) for (area, view), items in groups.items()]},
+    )

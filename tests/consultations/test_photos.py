@@ -649,3 +649,16 @@ def test_manager_turns_on_photos_for_front_desk_and_portal(client_for, manager):
     assert response.status_code == 302
     clinic = ClinicSettings.load()
     assert clinic.front_desk_sees_photos and clinic.portal_shows_photos
+
+
+def test_portal_photos_page_shows_own_photos_only_when_the_clinic_allows(
+    client_for, patient_user, other_patient_user, photo, other_photo
+):
+    client = client_for(patient_user)
+    assert client.get("/portal/photos/").status_code == 404
+    set_clinic(portal_shows_photos=True)
+    page = client.get("/portal/photos/").content.decode()
+    assert f"/photos/{photo.pk}/thumb/" in page
+    assert f"/photos/{other_photo.pk}/" not in page
+    assert client.get(file_url(photo, "thumb")).status_code == 200
+    assert client.get(file_url(other_photo, "thumb")).status_code == 404
