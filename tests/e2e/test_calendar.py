@@ -204,6 +204,12 @@ def test_front_desk_moves_an_appointment_by_drag_and_drop_refused_on_a_clash(
     panel = page.get_by_test_id("appointment-panel")
     expect(panel.get_by_test_id("panel-patient")).to_have_text("Ann Clash")
     expect(panel.get_by_test_id("panel-alerts")).to_contain_text("Bleeding disorder")
+    # Bootstrap's slide-in is over once "showing" gives way to "show".
+    page.wait_for_function(
+        "() => { const c = document.getElementById('calendar-panel').classList;"
+        " return c.contains('show') && !c.contains('showing'); }"
+    )
+    page.wait_for_timeout(350)
     screenshot(page, "calendar-04-panel")
     panel.get_by_role("button", name="Check in").click()
     expect(page.get_by_test_id("panel-notice")).to_contain_text("Ann Clash is checked in")
