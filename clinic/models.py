@@ -262,6 +262,17 @@ class WorkingHoursException(models.Model):
         return self.starts_at is None
 
 
+DEFAULT_AFTERCARE = (
+    "Some bruising at the injection sites is common and can last up to a week.\n"
+    "Soreness or tenderness usually settles within about 48 hours; some swelling is normal.\n"
+    "Avoid saunas, hot baths, massage of the treated areas and strenuous exercise for 24 hours.\n"
+    "Drink plenty of water and keep the injection sites clean; do not apply make-up or creams "
+    "to them today.\n"
+    "Call the clinic if you notice painful sores, redness that spreads, heat, fever or a rash, "
+    "or if bruising or pain gets worse instead of better."
+)
+
+
 class ClinicSettings(models.Model):
     """Clinic-wide settings; exactly one row (``ClinicSettings.load()``)."""
 
@@ -282,6 +293,11 @@ class ClinicSettings(models.Model):
     )
     portal_shows_photos = models.BooleanField(
         _("patients see their own photos in the portal"), default=False
+    )
+    aftercare_template = models.TextField(
+        _("aftercare advice"),
+        default=DEFAULT_AFTERCARE,
+        help_text=_("Given after each session; the practitioner can adapt it per session."),
     )
 
     class Meta:

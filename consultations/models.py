@@ -160,6 +160,13 @@ class AreaAssessment(models.Model):
         on_delete=models.CASCADE,
         related_name="assessments",
     )
+    session_record = models.ForeignKey(
+        "SessionRecord",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="assessments",
+    )
     area = models.CharField(_("area"), max_length=20, choices=BodyArea.choices)
     condition = models.CharField(_("condition"), max_length=20, choices=Condition.choices)
     nurnberger_muller_grade = models.PositiveSmallIntegerField(
@@ -199,6 +206,9 @@ class AreaAssessment(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["consultation", "area"], name="one_assessment_per_area_per_consultation"
+            ),
+            models.UniqueConstraint(
+                fields=["session_record", "area"], name="one_assessment_per_area_per_session"
             ),
             models.CheckConstraint(
                 condition=Q(nurnberger_muller_grade__isnull=True)
@@ -304,9 +314,19 @@ class Photo(models.Model):
         RIGHT = "right", _("Right side")
         OBLIQUE = "oblique", _("Oblique")
 
+    class Moment(models.TextChoices):
+        BEFORE = "before", _("Before")
+        AFTER = "after", _("After")
+
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="photos")
     consultation = models.ForeignKey(
         Consultation, null=True, blank=True, on_delete=models.PROTECT, related_name="photos"
+    )
+    session_record = models.ForeignKey(
+        "SessionRecord", null=True, blank=True, on_delete=models.PROTECT, related_name="photos"
+    )
+    moment = models.CharField(
+        _("before or after"), max_length=6, choices=Moment.choices, blank=True
     )
     area = models.CharField(_("area"), max_length=20, choices=BodyArea.choices)
     view = models.CharField(_("view"), max_length=8, choices=View.choices)
@@ -327,6 +347,311 @@ class Photo(models.Model):
     class Meta:
         ordering = ["taken_at", "id"]
         indexes = [models.Index(fields=["patient", "area", "view"], name="photo_area_view_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(consultation__isnull=True) | Q(session_record__isnull=True),
+                name="photo_of_one_record",
+            )
+        ]
 
     def __str__(self):
         return f"Photo {self.pk} {self.get_area_display()} {self.get_view_display()}"
+
+
+class ProductLot(models.Model):
+    """One delivery of a product, as printed on the vial: every session records the lot it
+    used, so a recall finds every patient who received it."""
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="lots")
+    lot_number = models.CharField(_("lot number"), max_length=60)
+    expires_on = models.DateField(_("expiry date"))
+    received_on = models.DateField(_("received"), null=True, blank=True)
+    is_active = models.BooleanField(_("in stock"), default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["product__name", "expires_on", "lot_number"]
+        verbose_name = _("product lot")
+        verbose_name_plural = _("product lots")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "lot_number"], name="one_lot_number_per_product"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.product} · {self.lot_number} (exp. {self.expires_on:%Y-%m-%d})"
+
+    def is_expired_on(self, day):
+        return self.expires_on < day
+
+
+class Severity(models.TextChoices):
+    MILD = "mild", _("Mild")
+    MODERATE = "moderate", _("Moderate")
+    SEVERE = "severe", _("Severe")
+
+
+class SessionRecord(models.Model):
+    """The legal record of one treatment session, written while the patient is in the room:
+    what happened since last time, what was injected where (products, lots, volumes, points),
+    photos, tolerance and adverse events, the aftercare given. Read-only once signed; signing
+    completes the appointment."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SIGNED = "signed", _("Signed")
+
+    class Tolerance(models.TextChoices):
+        GOOD = "good", _("Good")
+        FAIR = "fair", _("Fair: some discomfort")
+        POOR = "poor", _("Poor: session shortened or stopped")
+
+    appointment = models.OneToOneField(
+        "treatment_sessions.Appointment", on_delete=models.PROTECT, related_name="session_record"
+    )
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="session_records"
+    )
+    practitioner = models.ForeignKey(
+        "clinic.Practitioner", on_delete=models.PROTECT, related_name="session_records"
+    )
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.DRAFT
+    )
+    # Before injecting
+    no_side_effects_since_last = models.BooleanField(
+        _("no side effects since the last session"), default=False
+    )
+    health_changes = models.TextField(_("changes in health"), blank=True)
+    medication_changes = models.TextField(_("changes in medication"), blank=True)
+    weight_kg = models.DecimalField(
+        _("weight (kg)"),
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("25")), MaxValueValidator(Decimal("300"))],
+    )
+    alerts_reviewed = models.BooleanField(_("alerts reviewed before injecting"), default=False)
+    # What was done
+    topical_anaesthetic = models.CharField(
+        _("topical anaesthetic"), max_length=120, blank=True, help_text=_("Empty if none")
+    )
+    tolerance = models.CharField(
+        _("tolerance"), max_length=8, choices=Tolerance.choices, blank=True
+    )
+    aftercare_given = models.TextField(_("aftercare given"), blank=True)
+    next_session_recommendation = models.TextField(_("for the next session"), blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("session record")
+        verbose_name_plural = _("session records")
+        permissions = [
+            (
+                "record_any_session",
+                "Can record sessions of other practitioners' patients",
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(signed_at__isnull=False, signed_by__isnull=False),
+                name="session_record_signed_has_signer",
+            )
+        ]
+
+    def __str__(self):
+        return f"Session record {self.pk} · {self.patient}"
+
+    @property
+    def is_signed(self):
+        return self.status == self.Status.SIGNED
+
+
+class SideEffectReport(models.Model):
+    """A side effect the patient reports since the previous session."""
+
+    class Kind(models.TextChoices):
+        BRUISING = "bruising", _("Bruising")
+        SORENESS = "soreness", _("Soreness")
+        SWELLING = "swelling", _("Swelling")
+        RASH = "rash", _("Rash")
+        SORES = "sores", _("Painful sores or inflammation")
+        OTHER = "other", _("Other")
+
+    record = models.ForeignKey(SessionRecord, on_delete=models.CASCADE, related_name="side_effects")
+    kind = models.CharField(_("side effect"), max_length=10, choices=Kind.choices)
+    severity = models.CharField(_("severity"), max_length=8, choices=Severity.choices)
+    duration_days = models.PositiveSmallIntegerField(
+        _("lasted (days)"), validators=[MaxValueValidator(90)]
+    )
+    notes = models.CharField(_("notes"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.get_kind_display()
+
+
+class TreatedArea(models.Model):
+    """One area treated in the session: product, lot, volume, points, depth, technique and
+    needle. ``is_extra`` marks an area that was not in the plan."""
+
+    class Technique(models.TextChoices):
+        POINT_BY_POINT = "point_by_point", _("Point by point")
+        NAPPAGE = "nappage", _("Nappage")
+        PAPULE = "papule", _("Papule")
+        LINEAR = "linear", _("Linear retrograde")
+        MESOPERFUSION = "mesoperfusion", _("Mesoperfusion (slow infusion)")
+
+    record = models.ForeignKey(SessionRecord, on_delete=models.CASCADE, related_name="areas")
+    area = models.CharField(_("area"), max_length=20, choices=BodyArea.choices)
+    is_extra = models.BooleanField(_("not in the plan"), default=False)
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="+", verbose_name=_("product")
+    )
+    lot = models.ForeignKey(
+        ProductLot, on_delete=models.PROTECT, related_name="treated_areas", verbose_name=_("lot")
+    )
+    volume_ml = models.DecimalField(
+        _("volume (ml)"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.05")), MaxValueValidator(Decimal("50"))],
+    )
+    injection_points = models.PositiveSmallIntegerField(
+        _("injection points"), validators=[MinValueValidator(1), MaxValueValidator(500)]
+    )
+    depth_mm = models.DecimalField(
+        _("depth (mm)"),
+        max_digits=4,
+        decimal_places=1,
+        validators=[MinValueValidator(Decimal("0.5")), MaxValueValidator(Decimal("13"))],
+    )
+    technique = models.CharField(_("technique"), max_length=16, choices=Technique.choices)
+    needle_gauge = models.PositiveSmallIntegerField(
+        _("needle gauge (G)"), validators=[MinValueValidator(18), MaxValueValidator(34)]
+    )
+    needle_length_mm = models.DecimalField(
+        _("needle length (mm)"),
+        max_digits=4,
+        decimal_places=1,
+        validators=[MinValueValidator(Decimal("2")), MaxValueValidator(Decimal("40"))],
+    )
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["record", "area"], name="one_row_per_area_per_session"),
+            models.CheckConstraint(
+                condition=Q(volume_ml__gt=0, volume_ml__lte=50), name="treated_volume_in_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(depth_mm__gte=Decimal("0.5"), depth_mm__lte=13),
+                name="treated_depth_in_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_area_display()} · {self.product} {self.volume_ml} ml"
+
+
+class InjectionPoint(models.Model):
+    """One point tapped on the injection map: where on which diagram (x and y as fractions
+    of the diagram's width and height), for which treated area, and how much went in."""
+
+    class Diagram(models.TextChoices):
+        BODY_FRONT = "body_front", _("Body, front")
+        BODY_BACK = "body_back", _("Body, back")
+        FACE = "face", _("Face")
+
+    treated_area = models.ForeignKey(TreatedArea, on_delete=models.CASCADE, related_name="points")
+    diagram = models.CharField(_("diagram"), max_length=10, choices=Diagram.choices)
+    x = models.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+    )
+    y = models.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+    )
+    volume_ml = models.DecimalField(
+        _("volume (ml)"),
+        max_digits=4,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("5"))],
+    )
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(x__gte=0, x__lte=1, y__gte=0, y__lte=1),
+                name="injection_point_on_diagram",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_diagram_display()} ({self.x}, {self.y})"
+
+
+class AdverseEvent(models.Model):
+    """Something that went wrong during or right after the session. A severe one flags the
+    course for review before the next session."""
+
+    class Kind(models.TextChoices):
+        HAEMATOMA = "haematoma", _("Haematoma or heavy bruising")
+        VASOVAGAL = "vasovagal", _("Fainting or dizziness")
+        ALLERGIC = "allergic", _("Allergic reaction")
+        PAIN = "pain", _("Severe pain")
+        BLEEDING = "bleeding", _("Bleeding")
+        INFECTION = "infection", _("Infection or inflammation")
+        NODULE = "nodule", _("Nodule")
+        OTHER = "other", _("Other")
+
+    record = models.ForeignKey(
+        SessionRecord, on_delete=models.CASCADE, related_name="adverse_events"
+    )
+    kind = models.CharField(_("adverse event"), max_length=10, choices=Kind.choices)
+    severity = models.CharField(_("severity"), max_length=8, choices=Severity.choices)
+    action_taken = models.TextField(_("action taken"))
+    follow_up = models.TextField(_("follow-up"), blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.get_severity_display()})"
+
+
+class SessionAddendum(models.Model):
+    """A correction or addition to a signed session record, kept beside it."""
+
+    def __str__(self):
+        return f"Addendum {self.pk} to session record {self.record_id}"
+
+    record = models.ForeignKey(SessionRecord, on_delete=models.PROTECT, related_name="addenda")
+    text = models.TextField(_("addendum"))
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    written_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["written_at", "id"]

@@ -105,6 +105,10 @@ class Course(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
     )
     notes = models.TextField(_("notes"), blank=True)
+    # Set by the clinical record after a severe adverse event: front desk and the next
+    # practitioner see "review before next session" until a practitioner clears it.
+    review_reason = models.CharField(_("review before next session"), max_length=200, blank=True)
+    review_flagged_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -130,6 +134,10 @@ class Course(models.Model):
 
     def area_labels(self):
         return [BodyArea(a).label if a in BodyArea.values else a for a in self.areas]
+
+    @property
+    def needs_review(self):
+        return bool(self.review_reason)
 
 
 class Appointment(models.Model):

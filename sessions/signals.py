@@ -6,3 +6,8 @@ from django.dispatch import Signal
 # Sent inside the booking transaction, with ``course`` and ``actor``, once a whole course is
 # booked; the clinical record links the consultation's plan to it.
 course_booked = Signal()
+
+# Sent inside the completing transaction, with ``appointment`` and ``actor``, when an
+# appointment becomes completed (the clinical record signs the session); reminders send the
+# aftercare message from it.
+appointment_completed = Signal()

@@ -21,7 +21,12 @@ DESK = (Role.MANAGER, Role.FRONT_DESK)
 # action in the URL -> (service, who may, the status it leads to)
 DAY_ACTIONS = {
     "confirm": (services.appointment_confirm, DESK, AppointmentStatus.CONFIRMED),
-    "check-in": (services.appointment_check_in, DESK, AppointmentStatus.CHECKED_IN),
+    # Practitioners check in their own patient when nobody is at the desk.
+    "check-in": (
+        services.appointment_check_in,
+        (*DESK, Role.PRACTITIONER),
+        AppointmentStatus.CHECKED_IN,
+    ),
     "no-show": (services.appointment_mark_no_show, DESK, AppointmentStatus.NO_SHOW),
     "start": (
         services.appointment_start,

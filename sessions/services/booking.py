@@ -18,6 +18,7 @@ from ..models import (
     AppointmentTransition,
     Course,
 )
+from ..signals import appointment_completed
 
 
 class SlotTakenError(ConflictError):
@@ -288,6 +289,8 @@ def _transition(*, actor, appointment, to_status, reason=""):
         patient_id=appointment.patient_id,
         detail={"from": from_status, "reason": reason[:300]} if reason else {"from": from_status},
     )
+    if to_status == AppointmentStatus.COMPLETED:
+        appointment_completed.send(sender=Appointment, appointment=appointment, actor=actor)
     return appointment
 
 

@@ -602,6 +602,44 @@ def course_add_session(*, actor, course, starts_at, room=None, allow_outside_hou
     return appointment
 
 
+@transaction.atomic
+def course_flag_for_review(*, actor, course, reason):
+    """Mark the course "review before next session" (the clinical record calls this after a
+    severe adverse event). ``reason`` is shown to front desk: no clinical detail in it."""
+    course = Course.objects.select_for_update().get(pk=course.pk)
+    course.review_reason = reason[:200]
+    course.review_flagged_at = timezone.now()
+    course.save(update_fields=["review_reason", "review_flagged_at"])
+    audit.record(
+        actor=actor,
+        action="course.review_flagged",
+        target=course,
+        patient_id=course.patient_id,
+        detail={"reason": course.review_reason},
+    )
+    return course
+
+
+@transaction.atomic
+def course_clear_review(*, actor, course, note=""):
+    """A practitioner reviewed the course after the flag: the next session may go ahead."""
+    course = Course.objects.select_for_update().get(pk=course.pk)
+    if not course.needs_review:
+        raise ConflictError(_("This course is not waiting for a review."))
+    previous = course.review_reason
+    course.review_reason = ""
+    course.review_flagged_at = None
+    course.save(update_fields=["review_reason", "review_flagged_at"])
+    audit.record(
+        actor=actor,
+        action="course.review_cleared",
+        target=course,
+        patient_id=course.patient_id,
+        detail={"was": previous, "note": note[:300]},
+    )
+    return course
+
+
 def local_start(day: date, at: time, zone, field="start"):
     """Front desk's local date and time -> an aware instant, strictly (DST-safe)."""
     return local_to_aware(datetime.combine(day, at), zone, field=field)
@@ -614,6 +652,8 @@ __all__ = [
     "appointment_reschedule",
     "course_add_session",
     "course_book",
+    "course_clear_review",
+    "course_flag_for_review",
     "course_propose",
     "course_replacement_proposal",
     "local_start",
