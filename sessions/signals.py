@@ -11,3 +11,8 @@ course_booked = Signal()
 # appointment becomes completed (the clinical record signs the session); reminders send the
 # aftercare message from it.
 appointment_completed = Signal()
+
+# Sent inside the transaction of every status change, with ``appointment`` (already in its new
+# status), ``actor``, ``from_status`` and ``to_status``; billing charges no-show and late
+# cancellation fees from it.
+appointment_status_changed = Signal()

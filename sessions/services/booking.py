@@ -18,7 +18,7 @@ from ..models import (
     AppointmentTransition,
     Course,
 )
-from ..signals import appointment_completed
+from ..signals import appointment_completed, appointment_status_changed
 
 
 class SlotTakenError(ConflictError):
@@ -288,6 +288,13 @@ def _transition(*, actor, appointment, to_status, reason=""):
         target=appointment,
         patient_id=appointment.patient_id,
         detail={"from": from_status, "reason": reason[:300]} if reason else {"from": from_status},
+    )
+    appointment_status_changed.send(
+        sender=Appointment,
+        appointment=appointment,
+        actor=actor,
+        from_status=from_status,
+        to_status=to_status,
     )
     if to_status == AppointmentStatus.COMPLETED:
         appointment_completed.send(sender=Appointment, appointment=appointment, actor=actor)
