@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("sessions.api_urls")),
     path("", include("consultations.api_urls")),
     path("", include("consultations.record_api_urls")),
+    path("", include("consultations.session_api_urls")),
 ]

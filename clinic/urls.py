@@ -100,4 +100,6 @@ urlpatterns = [
     path("", include("sessions.urls")),
     path("", include("consultations.urls")),
     path("", include("consultations.record_urls")),
+    path("", include("consultations.session_urls")),
+    path("", include("consultations.course_record_urls")),
 ]

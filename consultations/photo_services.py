@@ -17,7 +17,7 @@ from clinic.errors import ApplicationError, ConflictError
 from patients.models import ConsentKind, ConsentSignature
 
 from .imaging import process_photo
-from .models import Consultation, Photo
+from .models import Consultation, Photo, SessionRecord
 from .selectors import can_add_photos
 
 logger = logging.getLogger(__name__)
@@ -39,6 +39,8 @@ def photo_add(
     view,
     sites_marked,
     consultation=None,
+    session_record=None,
+    moment="",
     taken_at=None,
 ):
     """Check, clean and store one injection-site photo of ``patient``. Practitioners and
@@ -69,6 +71,8 @@ def photo_add(
             view=view,
             sites_marked=sites_marked,
             consultation=consultation,
+            session_record=session_record,
+            moment=moment,
             taken_at=taken_at,
         )
     except BaseException:
@@ -78,11 +82,28 @@ def photo_add(
 
 @transaction.atomic
 def _photo_create(
-    *, actor, patient, processed, stored, area, view, sites_marked, consultation, taken_at
+    *,
+    actor,
+    patient,
+    processed,
+    stored,
+    area,
+    view,
+    sites_marked,
+    consultation,
+    session_record,
+    moment,
+    taken_at,
 ):
     _lock_photo_consent(patient)
     if consultation is not None:
         consultation = _lock_open_consultation(consultation, patient)
+    if session_record is not None:
+        session_record = _lock_open_session_record(session_record, patient)
+        if moment not in Photo.Moment.values:
+            raise ApplicationError(
+                _("Say whether the photo was taken before or after injecting."), field="moment"
+            )
     stem = f"photos/{patient.pk}/{uuid.uuid4().hex}"
     storage = private_storage()
     names = {}
@@ -97,6 +118,8 @@ def _photo_create(
     photo = Photo(
         patient=patient,
         consultation=consultation,
+        session_record=session_record,
+        moment=moment or "",
         area=area,
         view=view,
         sites_marked=bool(sites_marked),
@@ -119,6 +142,8 @@ def _photo_create(
             "area": area,
             "view": view,
             "consultation": consultation.pk if consultation is not None else None,
+            "session_record": session_record.pk if session_record is not None else None,
+            "moment": moment or "",
             "sha256": processed.sha256,
         },
     )
@@ -159,6 +184,18 @@ def _lock_open_consultation(consultation, patient):
             extra={"consultation": consultation.pk, "status": consultation.status},
         )
     return consultation
+
+
+def _lock_open_session_record(record, patient):
+    record = SessionRecord.objects.select_for_update().get(pk=record.pk)
+    if record.patient_id != patient.pk:
+        raise ApplicationError(_("This session record is another patient's."), field="session")
+    if record.is_signed:
+        raise ConflictError(
+            _("This session is signed; photos can no longer be added to it."),
+            extra={"session_record": record.pk, "status": record.status},
+        )
+    return record
 
 
 def _camera_time(taken_at):

@@ -3,7 +3,7 @@ see and costing a fixed number of queries."""
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -87,7 +87,8 @@ def photo_get_for_user(user, pk, *, audit_read=True):
 @dataclass(frozen=True)
 class ComparisonEntry:
     photo: Photo
-    assessment: AreaAssessment | None  # the same area, assessed at the photo's consultation
+    # The same area, assessed at the photo's consultation or session.
+    assessment: AreaAssessment | None
 
     @property
     def grade(self):
@@ -108,17 +109,30 @@ def photos_for_comparison(user, patient, area, view):
     photos = list(
         photo_queryset_for_user(user)
         .filter(patient=patient, area=area, view=view)
-        .select_related("consultation")
+        .select_related("consultation", "session_record__appointment")
         .order_by("taken_at", "id")
     )
     consultation_ids = {p.consultation_id for p in photos if p.consultation_id}
-    assessments = {}
-    if consultation_ids:
-        assessments = {
-            a.consultation_id: a
-            for a in AreaAssessment.objects.filter(consultation_id__in=consultation_ids, area=area)
-        }
-    entries = [ComparisonEntry(p, assessments.get(p.consultation_id)) for p in photos]
+    record_ids = {p.session_record_id for p in photos if p.session_record_id}
+    by_consultation, by_record = {}, {}
+    if consultation_ids or record_ids:
+        for a in AreaAssessment.objects.filter(
+            Q(consultation_id__in=consultation_ids) | Q(session_record_id__in=record_ids),
+            area=area,
+        ):
+            if a.consultation_id:
+                by_consultation[a.consultation_id] = a
+            else:
+                by_record[a.session_record_id] = a
+    entries = [
+        ComparisonEntry(
+            p,
+            by_consultation.get(p.consultation_id)
+            if p.consultation_id
+            else by_record.get(p.session_record_id),
+        )
+        for p in photos
+    ]
     audit.record(
         actor=user,
         action="photo.compared",

@@ -1,0 +1,3 @@
+"""Routes of the clinical course view, product lots and the lot recall (no namespace)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Routes of the session-record, product, lot and recall API, included under /api/v1/."""
+
+urlpatterns = []

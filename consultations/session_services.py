@@ -1,0 +1,505 @@
+"""Every write to the record of a treatment session, and to the product lots it uses. Each
+function is one transaction and audits itself. A signed record is never changed, only added to
+(addenda); signing completes the appointment and tells billing and reminders."""
+
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clinic import audit
+from clinic.errors import ApplicationError, ConflictError
+from clinic.models import ClinicSettings, Practitioner
+from patients.selectors import current_history
+from sessions.models import Appointment, AppointmentStatus, AppointmentType
+from sessions.services import appointment_complete, appointment_start, course_flag_for_review
+
+from .models import (
+    AdverseEvent,
+    AreaAssessment,
+    Condition,
+    InjectionPoint,
+    Product,
+    ProductLot,
+    SessionAddendum,
+    SessionRecord,
+    Severity,
+    SideEffectReport,
+    TreatedArea,
+)
+from .signals import session_record_signed
+
+RECORD_FIELDS = [
+    "no_side_effects_since_last",
+    "health_changes",
+    "medication_changes",
+    "weight_kg",
+    "alerts_reviewed",
+    "topical_anaesthetic",
+    "tolerance",
+    "aftercare_given",
+    "next_session_recommendation",
+    "notes",
+]
+TREATED_AREA_FIELDS = [
+    "volume_ml",
+    "injection_points",
+    "depth_mm",
+    "technique",
+    "needle_gauge",
+    "needle_length_mm",
+]
+SIDE_EFFECT_FIELDS = ["kind", "severity", "duration_days", "notes"]
+ADVERSE_EVENT_FIELDS = ["kind", "severity", "action_taken", "follow_up"]
+RECORDABLE_STATUSES = (AppointmentStatus.CHECKED_IN, AppointmentStatus.IN_PROGRESS)
+REVIEW_REASON = "Severe adverse event at the last session: a practitioner reviews first."
+
+
+# --- Who may record -------------------------------------------------------------------------
+
+
+def recording_practitioner(actor, appointment):
+    """The actor's practitioner profile if they may record this appointment's session: the
+    appointment's own practitioner, or one holding the "record any session" permission (a
+    colleague covering). Raises ``PermissionDenied`` otherwise."""
+    practitioner = Practitioner.objects.filter(user=actor, is_active=True).first()
+    if practitioner is None:
+        raise PermissionDenied(_("Only a practitioner can record a treatment session."))
+    if appointment.practitioner_id != practitioner.pk and not actor.has_perm(
+        "consultations.record_any_session"
+    ):
+        raise PermissionDenied(
+            _(
+                "This session is booked with %(name)s; only they, or a colleague the manager "
+                "allowed to cover, can record it."
+            )
+            % {"name": appointment.practitioner}
+        )
+    return practitioner
+
+
+def _session_day(appointment):
+    return timezone.localdate(appointment.starts_at, timezone=appointment.location.zone)
+
+
+def plan_areas(appointment):
+    """The areas the course plans: the consultation's plan if it is linked, else the course's
+    own list (empty without a course)."""
+    course = appointment.course
+    if course is None:
+        return []
+    plan = getattr(course, "plan", None)
+    return list(plan.areas) if plan is not None else list(course.areas)
+
+
+# --- Starting and saving ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def session_record_start(*, actor, appointment):
+    """Open the record of a treatment appointment whose patient is checked in or already in the
+    room (returns the existing record if there is one) and takes the patient in. The weight
+    starts from the last session's, the aftercare from the clinic's template."""
+    # Locked so two clicks on "Open session record" make one record, not a clash.
+    appointment = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("appointment_type", "location", "practitioner", "course")
+        .get(pk=appointment.pk)
+    )
+    existing = SessionRecord.objects.filter(appointment=appointment).first()
+    if existing is not None:
+        recording_practitioner(actor, appointment)
+        return existing
+    if appointment.appointment_type.kind != AppointmentType.Kind.TREATMENT:
+        raise ApplicationError(
+            _("This appointment is a consultation: open the consultation record instead."),
+            field="appointment",
+        )
+    if appointment.status not in RECORDABLE_STATUSES:
+        raise ConflictError(
+            _("Check the patient in before recording the session (the appointment is %(s)s).")
+            % {"s": AppointmentStatus(appointment.status).label.lower()},
+            field="appointment",
+            extra={"status": appointment.status},
+        )
+    practitioner = recording_practitioner(actor, appointment)
+    record = SessionRecord(
+        appointment=appointment,
+        patient_id=appointment.patient_id,
+        practitioner=practitioner,
+        created_by=actor,
+        weight_kg=_last_weight(appointment),
+        aftercare_given=ClinicSettings.load().aftercare_template,
+    )
+    record.full_clean(exclude=["appointment"])
+    record.save()
+    if appointment.status == AppointmentStatus.CHECKED_IN:
+        appointment_start(actor=actor, appointment=appointment)
+    audit.record(
+        actor=actor,
+        action="session_record.started",
+        target=record,
+        patient_id=record.patient_id,
+        detail={"appointment": appointment.pk},
+    )
+    return record
+
+
+def _last_weight(appointment):
+    last = (
+        SessionRecord.objects.filter(patient_id=appointment.patient_id, weight_kg__isnull=False)
+        .order_by("-created_at")
+        .values_list("weight_kg", flat=True)
+        .first()
+    )
+    if last is not None:
+        return last
+    history = current_history(appointment.patient)
+    return history.weight_kg if history is not None else None
+
+
+def _locked_draft(record):
+    """The record row, locked so an autosave and the signature cannot interleave; 409 once
+    it is signed."""
+    record = (
+        SessionRecord.objects.select_for_update(of=("self",))
+        .select_related("appointment__location", "appointment__course")
+        .get(pk=record.pk)
+    )
+    if record.is_signed:
+        raise ConflictError(
+            _("This session record is signed and can no longer be changed; add an addendum."),
+            extra={"status": record.status},
+        )
+    return record
+
+
+@transaction.atomic
+def session_record_save_draft(
+    *, actor, record, data, side_effects=None, areas=None, adverse_events=None, assessments=None
+):
+    """Save what the practitioner has recorded so far (also the autosave). The lists replace
+    what was there when given (``None`` leaves them alone):
+
+    - ``side_effects``: dicts with kind, severity, duration_days, notes;
+    - ``areas``: dicts with area, product, lot (ids or objects), the treated-area fields and
+      ``points`` (dicts with diagram, x, y, volume_ml);
+    - ``adverse_events``: dicts with kind, severity, action_taken, follow_up;
+    - ``assessments``: dicts with area, nurnberger_muller_grade, circumference_cm (the trend).
+
+    Nothing is saved if anything is invalid; the error names the field (``areas.1.lot``)."""
+    record = _locked_draft(record)
+    recording_practitioner(actor, record.appointment)
+    changed = []
+    for field in RECORD_FIELDS:
+        if field in data and getattr(record, field) != data[field]:
+            setattr(
+                record, field, "" if data[field] is None and field != "weight_kg" else data[field]
+            )
+            changed.append(field)
+    _clean(record, exclude=["appointment", "patient", "practitioner"])
+    record.save()
+    if side_effects is not None:
+        _replace_rows(record, "side_effects", SideEffectReport, SIDE_EFFECT_FIELDS, side_effects)
+    if adverse_events is not None:
+        _replace_rows(record, "adverse_events", AdverseEvent, ADVERSE_EVENT_FIELDS, adverse_events)
+    if areas is not None:
+        _replace_areas(record, areas)
+    if assessments is not None:
+        _replace_assessments(record, assessments)
+    audit.record(
+        actor=actor,
+        action="session_record.saved",
+        target=record,
+        patient_id=record.patient_id,
+        detail={"fields": changed, "areas": len(areas or [])},
+    )
+    return record
+
+
+def _clean(instance, *, exclude, prefix=""):
+    try:
+        instance.full_clean(exclude=exclude)
+    except ValidationError as exc:  # name the row and the field
+        field, messages = next(iter(exc.message_dict.items()))
+        name = f"{prefix}{field}" if field != "__all__" else prefix.rstrip(".") or None
+        raise ApplicationError(messages[0], field=name) from exc
+
+
+def _replace_rows(record, related, model, fields, rows):
+    getattr(record, related).all().delete()
+    for index, values in enumerate(rows):
+        row = model(record=record)
+        for field in fields:
+            value = values.get(field)
+            setattr(row, field, "" if value is None and field in ("notes", "follow_up") else value)
+        _clean(row, exclude=["record"], prefix=f"{related}.{index}.")
+        row.save()
+
+
+def _as_instance(model, value, field, message):
+    if value is None or value == "":
+        raise ApplicationError(_("This field is required."), field=field)
+    if isinstance(value, model):
+        return value
+    try:
+        return model.objects.get(pk=value)
+    except (model.DoesNotExist, ValueError, TypeError):
+        raise ApplicationError(message, field=field) from None
+
+
+def checked_lot(*, lot, product, day, field="lot"):
+    """The lot, if it is a lot of ``product`` that has not expired on ``day``."""
+    lot = _as_instance(ProductLot, lot, field, _("Unknown lot: choose one from the list."))
+    if lot.product_id != product.pk:
+        raise ApplicationError(
+            _("Lot %(lot)s is not a lot of %(product)s.")
+            % {"lot": lot.lot_number, "product": product},
+            field=field,
+        )
+    if lot.is_expired_on(day):
+        raise ApplicationError(
+            _("Lot %(lot)s expired on %(date)s and cannot be used.")
+            % {"lot": lot.lot_number, "date": lot.expires_on.isoformat()},
+            field=field,
+        )
+    return lot
+
+
+def _replace_areas(record, areas):
+    appointment = record.appointment
+    planned = set(plan_areas(appointment))
+    day = _session_day(appointment)
+    TreatedArea.objects.filter(record=record).delete()  # points go with them
+    seen = set()
+    for index, values in enumerate(areas):
+        prefix = f"areas.{index}."
+        area = values.get("area")
+        if area in seen:
+            raise ApplicationError(
+                _("Each area is recorded once per session."), field=f"{prefix}area"
+            )
+        seen.add(area)
+        product = _as_instance(
+            Product, values.get("product"), f"{prefix}product", _("Unknown product.")
+        )
+        lot = checked_lot(lot=values.get("lot"), product=product, day=day, field=f"{prefix}lot")
+        treated = TreatedArea(
+            record=record,
+            area=area,
+            is_extra=bool(planned) and area not in planned,
+            product=product,
+            lot=lot,
+        )
+        for field in TREATED_AREA_FIELDS:
+            setattr(treated, field, values.get(field))
+        _clean(treated, exclude=["record"], prefix=prefix)
+        treated.save()
+        _add_points(treated, values.get("points") or [], prefix=f"{prefix}points.")
+
+
+MAX_POINTS_PER_AREA = 500
+
+
+def _add_points(treated, points, *, prefix):
+    if len(points) > MAX_POINTS_PER_AREA:
+        raise ApplicationError(
+            _("At most %(n)s points per area.") % {"n": MAX_POINTS_PER_AREA}, field=prefix[:-1]
+        )
+    rows = []
+    for index, values in enumerate(points):
+        point = InjectionPoint(
+            treated_area=treated,
+            diagram=values.get("diagram"),
+            x=_decimal(values.get("x"), f"{prefix}{index}.x"),
+            y=_decimal(values.get("y"), f"{prefix}{index}.y"),
+            volume_ml=_decimal(values.get("volume_ml"), f"{prefix}{index}.volume_ml", 2),
+        )
+        _clean(point, exclude=["treated_area"], prefix=f"{prefix}{index}.")
+        rows.append(point)
+    InjectionPoint.objects.bulk_create(rows)
+
+
+def _decimal(value, field, places=4):
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value)).quantize(Decimal(1).scaleb(-places))
+    except (InvalidOperation, ValueError):
+        raise ApplicationError(_("Enter a number."), field=field) from None
+
+
+def _replace_assessments(record, assessments):
+    baseline = {
+        a.area: a.condition
+        for a in AreaAssessment.objects.filter(
+            patient_id=record.patient_id, consultation__isnull=False
+        ).order_by("recorded_at")
+    }
+    record.assessments.all().delete()
+    seen = set()
+    for index, values in enumerate(assessments):
+        area = values.get("area")
+        if area in seen:
+            raise ApplicationError(
+                _("Each area is assessed once per session."), field=f"assessments.{index}.area"
+            )
+        seen.add(area)
+        grade = values.get("nurnberger_muller_grade")
+        circumference = values.get("circumference_cm")
+        if grade in (None, "") and circumference in (None, ""):
+            continue
+        assessment = AreaAssessment(
+            patient_id=record.patient_id,
+            session_record=record,
+            area=area,
+            condition=values.get("condition") or baseline.get(area) or Condition.CELLULITE,
+            nurnberger_muller_grade=None if grade == "" else grade,
+            circumference_cm=None if circumference == "" else circumference,
+            recorded_at=record.appointment.starts_at,
+        )
+        _clean(
+            assessment,
+            exclude=["patient", "consultation", "session_record"],
+            prefix=f"assessments.{index}.",
+        )
+        assessment.save()
+
+
+# --- Signing ----------------------------------------------------------------------------------
+
+
+def sign_blockers(record):
+    """What still stops the session record from being signed (empty when it can be)."""
+    blockers = []
+    if not record.alerts_reviewed:
+        blockers.append(_("Confirm you reviewed the patient's alerts before injecting."))
+    if (
+        not record.no_side_effects_since_last
+        and not record.side_effects.exists()
+        and _has_earlier_session(record)
+    ):
+        blockers.append(_('Record the side effects since the last session, or tick "none".'))
+    if not record.areas.exists():
+        blockers.append(_("Record at least one treated area with its product and lot."))
+    if not record.tolerance:
+        blockers.append(_("Record how the patient tolerated the session."))
+    if not record.aftercare_given.strip():
+        blockers.append(_("Record the aftercare given."))
+    return blockers
+
+
+def _has_earlier_session(record):
+    return SessionRecord.objects.filter(
+        patient_id=record.patient_id,
+        status=SessionRecord.Status.SIGNED,
+        appointment__starts_at__lt=record.appointment.starts_at,
+    ).exists()
+
+
+@transaction.atomic
+def session_record_sign(*, actor, record):
+    """Complete the session: sign the record (read-only afterwards), move the appointment to
+    completed, flag the course for review after a severe adverse event, and send
+    ``session_record_signed`` (billing drafts the invoice; the appointment's own
+    ``appointment_completed`` queues the aftercare message). Refused (409) while something is
+    missing, for a lot that has expired since it was chosen, or when already signed."""
+    record = _locked_draft(record)
+    recording_practitioner(actor, record.appointment)
+    blockers = sign_blockers(record)
+    day = _session_day(record.appointment)
+    for index, treated in enumerate(record.areas.select_related("lot", "product")):
+        try:
+            checked_lot(
+                lot=treated.lot, product=treated.product, day=day, field=f"areas.{index}.lot"
+            )
+        except ApplicationError as exc:
+            blockers.append(exc.message)
+    if blockers:
+        raise ConflictError(" ".join(blockers), extra={"blockers": blockers})
+    if record.appointment.status != AppointmentStatus.IN_PROGRESS:
+        raise ConflictError(
+            _("The appointment is %(s)s; only a session in progress can be completed.")
+            % {"s": AppointmentStatus(record.appointment.status).label.lower()},
+            extra={"status": record.appointment.status},
+        )
+    record.status = SessionRecord.Status.SIGNED
+    record.signed_at = timezone.now()
+    record.signed_by = actor
+    record.save(update_fields=["status", "signed_at", "signed_by", "updated_at"])
+    appointment = appointment_complete(actor=actor, appointment=record.appointment)
+    severe = record.adverse_events.filter(severity=Severity.SEVERE).exists()
+    if severe and appointment.course_id:
+        course_flag_for_review(actor=actor, course=appointment.course, reason=REVIEW_REASON)
+    audit.record(
+        actor=actor,
+        action="session_record.signed",
+        target=record,
+        patient_id=record.patient_id,
+        detail={"appointment": appointment.pk, "severe_adverse_event": severe},
+    )
+    record.appointment = appointment
+    session_record_signed.send(sender=SessionRecord, record=record, actor=actor)
+    return record
+
+
+@transaction.atomic
+def session_addendum_add(*, actor, record, text):
+    """A correction to a signed session record, kept beside the original. Practitioners."""
+    text = (text or "").strip()
+    if not text:
+        raise ApplicationError(_("Write the addendum."), field="text")
+    if Practitioner.objects.filter(user=actor, is_active=True).first() is None:
+        raise PermissionDenied(_("Only a practitioner can add to a session record."))
+    record = SessionRecord.objects.select_for_update().get(pk=record.pk)
+    if not record.is_signed:
+        raise ConflictError(_("The session record is still a draft: edit it directly."))
+    addendum = SessionAddendum.objects.create(record=record, text=text, written_by=actor)
+    audit.record(
+        actor=actor,
+        action="session_record.addendum_added",
+        target=record,
+        patient_id=record.patient_id,
+        detail={"addendum": addendum.pk},
+    )
+    return addendum
+
+
+# --- Lots ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def lot_add(*, actor, product, lot_number, expires_on, received_on=None):
+    """Register a delivered lot of a product (managers and practitioners). The same lot
+    number twice for one product is refused (409)."""
+    lot_number = (lot_number or "").strip()
+    if ProductLot.objects.filter(product=product, lot_number__iexact=lot_number).exists():
+        raise ConflictError(
+            _("Lot %(lot)s of %(product)s is already registered.")
+            % {"lot": lot_number, "product": product},
+            field="lot_number",
+        )
+    lot = ProductLot(
+        product=product, lot_number=lot_number, expires_on=expires_on, received_on=received_on
+    )
+    _clean(lot, exclude=[])
+    lot.save()
+    audit.record(
+        actor=actor,
+        action="lot.added",
+        target=lot,
+        detail={"product": product.pk, "lot": lot_number, "expires_on": str(expires_on)},
+    )
+    return lot
+
+
+@transaction.atomic
+def lot_set_in_stock(*, actor, lot, in_stock):
+    """Take a lot off the list offered for new sessions (used up, recalled) or back on."""
+    lot = ProductLot.objects.select_for_update().get(pk=lot.pk)
+    lot.is_active = bool(in_stock)
+    lot.save(update_fields=["is_active"])
+    audit.record(actor=actor, action="lot.stock_changed", target=lot, detail={"in_stock": in_stock})
+    return lot
