@@ -57,3 +57,10 @@ def book_consultation(setup, actor, patient, appointment_type, *, hour=10, check
 @pytest.fixture
 def consult_appointment(clinic_setup, front_desk, consult_patient, consult_type):  # noqa: F811
     return book_consultation(clinic_setup, front_desk, consult_patient, consult_type)
+
+
+from tests.consultations.session_fixtures import (  # noqa: E402, F401
+    expired_lot,
+    lot,
+    treatment_appointment,
+)
