@@ -77,9 +77,13 @@ def test_practitioner_sees_their_day_and_takes_the_patient_in(
     assert "Mine" in client.get("/my-day/").content.decode()
     client.post(f"/day/appointments/{appointment.pk}/start/", {"next": "/my-day/"})
     assert Appointment.objects.get(pk=appointment.pk).status == "in_progress"
-    # ...but cannot check patients in or mark them missing: that is front desk's.
+    # They may check a patient in when nobody is at the desk...
     other = book_today(clinic_setup, front_desk, PatientFactory(), 12)
-    assert client.post(f"/day/appointments/{other.pk}/check-in/").status_code == 403
+    client.post(f"/day/appointments/{other.pk}/check-in/", {"next": "/my-day/"})
+    assert Appointment.objects.get(pk=other.pk).status == "checked_in"
+    # ...but marking a patient missing, and front desk's list, are front desk's.
+    third = book_today(clinic_setup, front_desk, PatientFactory(), 14)
+    assert client.post(f"/day/appointments/{third.pk}/no-show/").status_code == 403
     assert client.get("/today/").status_code == 403
 
 
