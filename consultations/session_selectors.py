@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, Q
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clinic import audit
@@ -79,8 +80,8 @@ def session_record_get_for_user(user, pk, *, audit_read=True):
 
 
 def session_records_for_user(user, *, patient=None, course=None, appointment=None, status=None):
-    """Session records the user may see, newest first, filtered (the API list). Audited per
-    patient when filtered by one."""
+    """Session records the user may see, newest first, filtered (the API list). Lazy, so not
+    audited here: the caller records what it showed (the API: one event per page)."""
     records = session_record_queryset_for_user(user).order_by("-appointment__starts_at", "-id")
     if patient is not None:
         records = records.filter(patient=patient)
@@ -221,9 +222,14 @@ def _trends(course, plan, records):
     if plan is not None:
         where |= Q(consultation_id=plan.consultation_id)
     assessments = AreaAssessment.objects.filter(where).order_by("recorded_at", "id")
+    zone = course.location.zone
+
+    def day_of(moment):  # the clinic's day, not UTC's: an evening session stays on its day
+        return timezone.localdate(moment, timezone=zone).isoformat()
+
     grades, circumferences = {}, {}
     for a in assessments:
-        day = a.recorded_at.date().isoformat()
+        day = day_of(a.recorded_at)
         label = BodyArea(a.area).label
         if a.nurnberger_muller_grade is not None:
             grades.setdefault(a.area, TrendSeries(a.area, label, "grade")).points.append(
@@ -236,13 +242,11 @@ def _trends(course, plan, records):
     weight = TrendSeries("weight", _("Weight"), "kg")
     if plan is not None and plan.consultation.weight_kg is not None:
         weight.points.append(
-            (plan.consultation.created_at.date().isoformat(), float(plan.consultation.weight_kg))
+            (day_of(plan.consultation.created_at), float(plan.consultation.weight_kg))
         )
     for record in sorted(records, key=lambda r: r.appointment.starts_at):
         if record.weight_kg is not None:
-            weight.points.append(
-                (record.appointment.starts_at.date().isoformat(), float(record.weight_kg))
-            )
+            weight.points.append((day_of(record.appointment.starts_at), float(record.weight_kg)))
     return {
         "grades": list(grades.values()),
         "circumferences": list(circumferences.values()),

@@ -54,6 +54,8 @@ TREATED_AREA_FIELDS = [
 SIDE_EFFECT_FIELDS = ["kind", "severity", "duration_days", "notes"]
 ADVERSE_EVENT_FIELDS = ["kind", "severity", "action_taken", "follow_up"]
 RECORDABLE_STATUSES = (AppointmentStatus.CHECKED_IN, AppointmentStatus.IN_PROGRESS)
+# Maintenance sessions inject too; consultations and follow-up visits have no session record.
+INJECTING_KINDS = (AppointmentType.Kind.TREATMENT, AppointmentType.Kind.MAINTENANCE)
 REVIEW_REASON = "Severe adverse event at the last session: a practitioner reviews first."
 
 
@@ -112,9 +114,15 @@ def session_record_start(*, actor, appointment):
     if existing is not None:
         recording_practitioner(actor, appointment)
         return existing
-    if appointment.appointment_type.kind != AppointmentType.Kind.TREATMENT:
+    kind = appointment.appointment_type.kind
+    if kind == AppointmentType.Kind.CONSULTATION:
         raise ApplicationError(
             _("This appointment is a consultation: open the consultation record instead."),
+            field="appointment",
+        )
+    if kind not in INJECTING_KINDS:
+        raise ApplicationError(
+            _("Only treatment and maintenance sessions have a session record."),
             field="appointment",
         )
     if appointment.status not in RECORDABLE_STATUSES:
@@ -250,8 +258,9 @@ def _as_instance(model, value, field, message):
         raise ApplicationError(message, field=field) from None
 
 
-def checked_lot(*, lot, product, day, field="lot"):
-    """The lot, if it is a lot of ``product`` that has not expired on ``day``."""
+def checked_lot(*, lot, product, day, field="lot", require_in_stock=True):
+    """The lot, if it is an in-stock lot of ``product`` that has not expired on ``day``. A lot
+    taken out of stock (used up or recalled) cannot be recorded on new sessions."""
     lot = _as_instance(ProductLot, lot, field, _("Unknown lot: choose one from the list."))
     if lot.product_id != product.pk:
         raise ApplicationError(
@@ -265,6 +274,12 @@ def checked_lot(*, lot, product, day, field="lot"):
             % {"lot": lot.lot_number, "date": lot.expires_on.isoformat()},
             field=field,
         )
+    if require_in_stock and not lot.is_active:
+        raise ApplicationError(
+            _("Lot %(lot)s is marked out of stock (used up or recalled) and cannot be used.")
+            % {"lot": lot.lot_number},
+            field=field,
+        )
     return lot
 
 
@@ -272,6 +287,9 @@ def _replace_areas(record, areas):
     appointment = record.appointment
     planned = set(plan_areas(appointment))
     day = _session_day(appointment)
+    # A lot already on this record stays acceptable after it is marked out of stock (the
+    # practitioner may have just used its last vial); only new choices must be in stock.
+    lots_in_use = set(TreatedArea.objects.filter(record=record).values_list("lot_id", flat=True))
     TreatedArea.objects.filter(record=record).delete()  # points go with them
     seen = set()
     for index, values in enumerate(areas):
@@ -285,7 +303,15 @@ def _replace_areas(record, areas):
         product = _as_instance(
             Product, values.get("product"), f"{prefix}product", _("Unknown product.")
         )
-        lot = checked_lot(lot=values.get("lot"), product=product, day=day, field=f"{prefix}lot")
+        lot_value = values.get("lot")
+        lot_id = lot_value.pk if isinstance(lot_value, ProductLot) else lot_value
+        lot = checked_lot(
+            lot=lot_value,
+            product=product,
+            day=day,
+            field=f"{prefix}lot",
+            require_in_stock=str(lot_id) not in {str(i) for i in lots_in_use},
+        )
         treated = TreatedArea(
             record=record,
             area=area,
@@ -413,7 +439,11 @@ def session_record_sign(*, actor, record):
     for index, treated in enumerate(record.areas.select_related("lot", "product")):
         try:
             checked_lot(
-                lot=treated.lot, product=treated.product, day=day, field=f"areas.{index}.lot"
+                lot=treated.lot,
+                product=treated.product,
+                day=day,
+                field=f"areas.{index}.lot",
+                require_in_stock=False,
             )
         except ApplicationError as exc:
             blockers.append(exc.message)
@@ -471,15 +501,36 @@ def session_addendum_add(*, actor, record, text):
 
 
 @transaction.atomic
+def product_add(*, actor, name, composition="", manufacturer=""):
+    """Add a product or mixture to the clinic's catalogue (managers). A name already in the
+    catalogue (in any case) is refused (409)."""
+    name = (name or "").strip()
+    existing = Product.objects.filter(name__iexact=name).first()
+    if name and existing is not None:
+        raise ConflictError(
+            _("%(name)s is already in the catalogue.") % {"name": existing.name},
+            field="name",
+            extra={"id": existing.pk},
+        )
+    product = Product(name=name, composition=composition or "", manufacturer=manufacturer or "")
+    _clean(product, exclude=[])
+    product.save()
+    audit.record(actor=actor, action="product.added", target=product, detail={"name": name})
+    return product
+
+
+@transaction.atomic
 def lot_add(*, actor, product, lot_number, expires_on, received_on=None):
     """Register a delivered lot of a product (managers and practitioners). The same lot
     number twice for one product is refused (409)."""
     lot_number = (lot_number or "").strip()
-    if ProductLot.objects.filter(product=product, lot_number__iexact=lot_number).exists():
+    existing = ProductLot.objects.filter(product=product, lot_number__iexact=lot_number).first()
+    if existing is not None:
         raise ConflictError(
             _("Lot %(lot)s of %(product)s is already registered.")
             % {"lot": lot_number, "product": product},
             field="lot_number",
+            extra={"id": existing.pk},
         )
     lot = ProductLot(
         product=product, lot_number=lot_number, expires_on=expires_on, received_on=received_on
