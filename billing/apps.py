@@ -5,3 +5,20 @@ from django.utils.translation import gettext_lazy as _
 class BillingConfig(AppConfig):
     name = "billing"
     verbose_name = _("Billing")
+
+    def ready(self):
+        from consultations.signals import session_record_signed
+        from patients.chart_panels import register
+        from sessions.signals import appointment_status_changed, course_booked
+
+        from . import receivers, roles  # noqa: F401
+        from .selectors import chart_billing_panel
+
+        session_record_signed.connect(
+            receivers.on_session_record_signed, dispatch_uid="billing.draft_from_session_record"
+        )
+        appointment_status_changed.connect(
+            receivers.on_appointment_status_changed, dispatch_uid="billing.status_changed"
+        )
+        course_booked.connect(receivers.on_course_booked, dispatch_uid="billing.course_booked")
+        register("billing", chart_billing_panel)

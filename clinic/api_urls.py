@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("consultations.api_urls")),
     path("", include("consultations.record_api_urls")),
     path("", include("consultations.session_api_urls")),
+    path("", include("billing.api_urls")),
 ]

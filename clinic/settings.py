@@ -179,6 +179,7 @@ STATICFILES_DIRS = [
     ("vendor/fullcalendar", NODE_MODULES / "fullcalendar-scheduler"),
     ("vendor/fullcalendar-luxon", NODE_MODULES / "@fullcalendar" / "luxon3"),
     ("vendor/luxon", NODE_MODULES / "luxon" / "build" / "global"),
+    ("vendor/chart.js", NODE_MODULES / "chart.js"),
 ]
 
 MEDIA_URL = "/media/"
@@ -272,6 +273,18 @@ SPECTACULAR_SETTINGS = {
         "AppointmentStatusEnum": "sessions.models.AppointmentStatus",
         "CourseStatusEnum": "sessions.models.Course.Status",
         "BodyAreaEnum": "clinic.areas.BodyArea",
+        "ClinicalRecordStatusEnum": "consultations.models.SessionRecord.Status",
+        "SideEffectKindEnum": "consultations.models.SideEffectReport.Kind",
+        "AdverseEventKindEnum": "consultations.models.AdverseEvent.Kind",
+        "SeverityEnum": "consultations.models.Severity",
+        "InvoiceKindEnum": "billing.models.Invoice.Kind",
+        "InvoiceStatusEnum": "billing.models.Invoice.Status",
+        "InvoicePurposeEnum": "billing.models.Invoice.Purpose",
+        "InvoiceLineKindEnum": "billing.models.InvoiceLine.Kind",
+        "PackageStatusEnum": "billing.models.Package.Status",
+        "PaymentPurposeEnum": "billing.models.Payment.Purpose",
+        "LedgerEntryKindEnum": "billing.models.LedgerEntry.Kind",
+        "AllocationSourceEnum": "billing.models.Allocation.Source",
     },
 }
 

@@ -102,4 +102,5 @@ urlpatterns = [
     path("", include("consultations.record_urls")),
     path("", include("consultations.session_urls")),
     path("", include("consultations.course_record_urls")),
+    path("", include("billing.urls")),
 ]

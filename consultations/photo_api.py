@@ -18,7 +18,7 @@ from clinic.permissions import is_portal_user, is_staff_user
 from patients.selectors import patient_for_portal_user, patient_get_for_user
 
 from . import selectors
-from .models import Consultation, Photo
+from .models import Consultation, Photo, SessionRecord
 from .photo_services import photo_add
 
 
@@ -33,6 +33,8 @@ class PhotoSerializer(serializers.ModelSerializer):
             "id",
             "patient",
             "consultation",
+            "session_record",
+            "moment",
             "area",
             "view",
             "sites_marked",
@@ -74,6 +76,29 @@ class PhotoUploadSerializer(serializers.Serializer):
     consultation = serializers.IntegerField(
         required=False, allow_null=True, help_text=_("A draft consultation of the same patient.")
     )
+    session_record = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text=_("A draft session record of the same patient (then moment is required)."),
+    )
+    moment = serializers.ChoiceField(
+        choices=Photo.Moment.choices,
+        required=False,
+        allow_blank=True,
+        help_text=_("Before or after injecting: for session photos."),
+    )
+
+    def validate(self, attrs):
+        if attrs.get("consultation") is not None and attrs.get("session_record") is not None:
+            raise serializers.ValidationError(
+                {"session_record": [_("A photo belongs to a consultation or a session, not both.")]}
+            )
+        if attrs.get("session_record") is not None and not attrs.get("moment"):
+            raise serializers.ValidationError(
+                {"moment": [_("Say whether the photo was taken before or after injecting.")]}
+            )
+        return attrs
+
     taken_at = serializers.DateTimeField(
         required=False, allow_null=True, help_text=_("Default: the camera's time, else now.")
     )
@@ -103,6 +128,8 @@ class PhotoUploaders(BasePermission):
 class PhotoFilter(django_filters.FilterSet):
     patient = django_filters.NumberFilter(field_name="patient_id")
     consultation = django_filters.NumberFilter(field_name="consultation_id")
+    session_record = django_filters.NumberFilter(field_name="session_record_id")
+    moment = django_filters.ChoiceFilter(choices=Photo.Moment.choices)
     area = django_filters.ChoiceFilter(choices=BodyArea.choices)
     view = django_filters.ChoiceFilter(choices=Photo.View.choices)
     sites_marked = django_filters.BooleanFilter()
@@ -174,6 +201,13 @@ class PhotoViewSet(
             consultation = Consultation.objects.filter(pk=data["consultation"]).first()
             if consultation is None:
                 raise serializers.ValidationError({"consultation": [_("No such consultation.")]})
+        record = None
+        if data.get("session_record") is not None:
+            record = SessionRecord.objects.filter(pk=data["session_record"]).first()
+            if record is None:
+                raise serializers.ValidationError(
+                    {"session_record": [_("No such session record.")]}
+                )
         photo = photo_add(
             actor=request.user,
             patient=patient,
@@ -182,6 +216,8 @@ class PhotoViewSet(
             view=data["view"],
             sites_marked=data["sites_marked"],
             consultation=consultation,
+            session_record=record,
+            moment=data.get("moment") or "",
             taken_at=data.get("taken_at"),
         )
         body = PhotoSerializer(photo, context=self.get_serializer_context()).data

@@ -1,7 +1,8 @@
 """Every read of the consultation record that a page or the API uses. The record is clinical:
 practitioners and managers see it; front desk and patients do not (404)."""
 
-from django.db.models import Count, Prefetch
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.db.models import Count, Prefetch, Value
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -10,7 +11,7 @@ from clinic.areas import BodyArea
 from clinic.permissions import has_role
 from clinic.roles import Role
 
-from .models import Addendum, Consultation, Photo
+from .models import Addendum, Consultation, Photo, SessionRecord
 
 CLINICIANS = (Role.PRACTITIONER, Role.MANAGER)
 
@@ -76,9 +77,29 @@ def consultations_of_patient(user, patient):
     return consultations
 
 
+CHART_SESSION_RECORDS = 5
+
+
+def _last_session_records(patient):
+    """The patient's last session records with their course and the areas treated (codes
+    gathered by the database): one query."""
+    records = list(
+        SessionRecord.objects.filter(patient=patient)
+        .select_related("appointment__course", "appointment__location")
+        .annotate(area_codes=ArrayAgg("areas__area", distinct=True, default=Value([])))
+        .order_by("-appointment__starts_at", "-id")[:CHART_SESSION_RECORDS]
+    )
+    order = {code: index for index, code in enumerate(BodyArea.values)}
+    for record in records:
+        codes = sorted((c for c in record.area_codes if c), key=lambda c: order.get(c, 99))
+        record.area_labels = [BodyArea(c).label if c in order else c for c in codes]
+    return records
+
+
 def chart_clinical_panel(user, patient):
     """The chart's "Consultations and photos" panel, for clinicians (and photo counts for
-    whoever may see the photos). Two queries."""
+    whoever may see the photos): the last consultations and session records, and the photos
+    by area. Three queries."""
     from .selectors import can_view_photos
 
     sees_records = can_view_consultations(user)
@@ -107,6 +128,7 @@ def chart_clinical_panel(user, patient):
     return {
         "template": "consultations/partials/chart_panel.html",
         "consultations": consultations,
+        "session_records": _last_session_records(patient) if sees_records else [],
         "photo_areas": [
             {
                 **row,

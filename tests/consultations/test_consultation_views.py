@@ -551,7 +551,15 @@ def test_the_manager_keeps_the_product_catalogue_in_the_admin(client_for, manage
     assert product.name in client.get("/admin/consultations/product/").content.decode()
     response = client.post(
         "/admin/consultations/product/add/",
-        {"name": "Vitamin cocktail", "composition": "", "manufacturer": "", "is_active": "on"},
+        {
+            "name": "Vitamin cocktail",
+            "composition": "",
+            "manufacturer": "",
+            "is_active": "on",
+            # The lots inline's management form, as the admin page sends it.
+            "lots-TOTAL_FORMS": "0",
+            "lots-INITIAL_FORMS": "0",
+        },
     )
     assert response.status_code == 302
     assert client.get(f"/admin/consultations/product/{product.pk}/delete/").status_code == 403

@@ -662,3 +662,27 @@ def test_portal_photos_page_shows_own_photos_only_when_the_clinic_allows(
     assert f"/photos/{other_photo.pk}/" not in page
     assert client.get(file_url(photo, "thumb")).status_code == 200
     assert client.get(file_url(other_photo, "thumb")).status_code == 404
+
+
+def test_session_photos_are_uploaded_before_or_after_to_a_draft_session_through_the_api(
+    client_for, practitioner_user, front_desk, treatment_appointment, consult_patient
+):
+    from consultations.session_services import session_record_start
+
+    give_photo_consent(consult_patient, front_desk)
+    record = session_record_start(actor=practitioner_user, appointment=treatment_appointment)
+    client = client_for(practitioner_user)
+    fields = {"patient": consult_patient.pk, "area": "abdomen", "view": "front"}
+    missing = client.post(
+        "/api/v1/photos/", {**fields, "file": upload(), "session_record": record.pk}
+    )
+    assert missing.status_code == 400 and "moment" in missing.json()
+    created = client.post(
+        "/api/v1/photos/",
+        {**fields, "file": upload(), "session_record": record.pk, "moment": "after"},
+    )
+    assert created.status_code == 201, created.content
+    assert created.json()["session_record"] == record.pk
+    assert created.json()["moment"] == "after"
+    listed = client.get(f"/api/v1/photos/?session_record={record.pk}&moment=after").json()
+    assert [p["id"] for p in listed["results"]] == [created.json()["id"]]

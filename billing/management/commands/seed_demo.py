@@ -142,6 +142,101 @@ def demo_signature():
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
+# --- Session records (seed_demo._session_records) ------------------------------------------
+
+# Lot numbers of the demo products: a recent lot and an expired one of each.
+DEMO_LOT_CODES = {
+    "Lipolytic blend": "LB",
+    "Cellulite cocktail": "CC",
+    "Hair revitalising mix": "HR",
+}
+# Where each area lies on the injection map: diagram, x range, y range (fractions of the
+# diagram's width and height) and whether the area is on both sides of the body.
+DEMO_MAP = {
+    "abdomen": ("body_front", (0.42, 0.58), (0.40, 0.50), False),
+    "flanks": ("body_back", (0.34, 0.39), (0.40, 0.47), True),
+    "outer_thighs": ("body_front", (0.33, 0.38), (0.56, 0.66), True),
+    "buttocks": ("body_back", (0.40, 0.47), (0.50, 0.57), True),
+    "face": ("face", (0.30, 0.40), (0.50, 0.66), True),
+    "scalp": ("face", (0.36, 0.64), (0.06, 0.18), False),
+}
+# Volume (ml), depth (mm), technique, needle gauge and length (mm) by kind of area.
+DEMO_BODY = (Decimal("4.0"), Decimal("4.0"), "point_by_point", 30, Decimal("4.0"))
+DEMO_FINE = (Decimal("2.0"), Decimal("1.5"), "nappage", 32, Decimal("4.0"))
+
+
+def _demo_points(area):
+    """A small grid of points inside the area, mirrored for areas on both sides."""
+    diagram, (x0, x1), (y0, y1), both_sides = DEMO_MAP.get(
+        area, ("body_front", (0.45, 0.55), (0.45, 0.55), False)
+    )
+    cells = [
+        (x0 + (x1 - x0) * col / 2, y0 + (y1 - y0) * row / 2) for row in range(3) for col in range(3)
+    ]
+    if both_sides:
+        cells += [(1 - x, y) for x, y in cells]
+    four = Decimal("0.0001")
+    return diagram, [
+        (Decimal(str(x)).quantize(four), Decimal(str(y)).quantize(four)) for x, y in cells
+    ]
+
+
+def _demo_treated_area(record, area, product, lot):
+    from consultations.models import InjectionPoint, TreatedArea
+
+    volume, depth, technique, gauge, length = (
+        DEMO_FINE if area in ("face", "scalp", "neck", "decollete") else DEMO_BODY
+    )
+    diagram, cells = _demo_points(area)
+    treated = TreatedArea.objects.create(
+        record=record,
+        area=area,
+        product=product,
+        lot=lot,
+        volume_ml=volume,
+        injection_points=len(cells),
+        depth_mm=depth,
+        technique=technique,
+        needle_gauge=gauge,
+        needle_length_mm=length,
+    )
+    each = (volume / len(cells)).quantize(Decimal("0.01"))
+    InjectionPoint.objects.bulk_create(
+        InjectionPoint(treated_area=treated, diagram=diagram, x=x, y=y, volume_ml=each)
+        for x, y in cells
+    )
+
+
+def _demo_assessment(record, area, k):
+    """The area's values at session ``k``: from the consultation's, the grade one step better
+    every two sessions and the circumference 0.7 cm less each session."""
+    from consultations.models import AreaAssessment, Condition
+
+    baseline = (
+        AreaAssessment.objects.filter(
+            patient_id=record.patient_id, area=area, consultation__isnull=False
+        )
+        .order_by("-recorded_at")
+        .first()
+    )
+    grade = baseline.nurnberger_muller_grade if baseline else None
+    grade = 2 if grade is None else grade
+    circumference = baseline.circumference_cm if baseline else None
+    if circumference is None and area not in ("face", "scalp"):
+        circumference = Decimal("80.0")
+    AreaAssessment.objects.create(
+        patient_id=record.patient_id,
+        session_record=record,
+        area=area,
+        condition=baseline.condition if baseline else Condition.CELLULITE,
+        nurnberger_muller_grade=max(grade - (k - 1) // 2, 0),
+        circumference_cm=(circumference - Decimal("0.7") * k).quantize(Decimal("0.1"))
+        if circumference is not None
+        else None,
+        recorded_at=record.appointment.starts_at,
+    )
+
+
 class Command(BaseCommand):
     help = "Create the demo clinic (one location, rooms, staff, about 30 patients). Idempotent."
 
@@ -162,6 +257,7 @@ class Command(BaseCommand):
             self._staff(location)
             self._patients()
             self._extras()
+            self._billing()
         self.stdout.write(self.style.SUCCESS("Demo clinic ready."))
 
     def _clinic(self):
@@ -251,6 +347,7 @@ class Command(BaseCommand):
         self._appointment_types()
         self._bookings()
         self._consultations()
+        self._session_records()
 
     def _consultations(self):
         """Signed consultations for the course patients: two areas assessed, the history
@@ -345,6 +442,170 @@ class Command(BaseCommand):
                 )
             records.consultation_sign(actor=doctor, consultation=consultation)
         return Consultation.objects.count()
+
+    def _session_records(self):
+        """Signed records for the courses' past completed sessions, written directly (the
+        appointments are already completed, so the recording services no longer apply): a
+        recent and an expired lot of each product, one or two treated areas with points on
+        the map, side effects, an assessment per area (the grade improves, the circumference
+        goes down) and the weight, so the course view draws a trend. The last completed
+        session of each course has a before and an after photo. One course had a severe
+        adverse event and waits for a practitioner's review. Records already there are left
+        alone (idempotent)."""
+        from django.core.files.uploadedfile import SimpleUploadedFile
+        from django.utils import timezone
+
+        from consultations import photo_services
+        from consultations.models import (
+            AdverseEvent,
+            AreaAssessment,
+            Consultation,
+            Product,
+            ProductLot,
+            SessionRecord,
+            SideEffectReport,
+        )
+        from consultations.session_services import REVIEW_REASON
+        from patients.models import MedicalHistory
+        from sessions.models import Appointment
+        from sessions.services import course_flag_for_review
+
+        # The demo consultations are written today: date them and their assessments to
+        # their appointment, weeks ago, so each course's chart starts from their values.
+        for consultation in Consultation.objects.filter(appointment__isnull=False).select_related(
+            "appointment"
+        ):
+            when = consultation.appointment.starts_at
+            if consultation.created_at != when:
+                Consultation.objects.filter(pk=consultation.pk).update(created_at=when)
+                AreaAssessment.objects.filter(consultation=consultation).update(recorded_at=when)
+
+        today = date.today()
+        lots = {}
+        for product in Product.objects.filter(name__in=DEMO_LOT_CODES):
+            code = DEMO_LOT_CODES[product.name]
+            recent, _ = ProductLot.objects.get_or_create(
+                product=product,
+                lot_number=f"{code}-24117",
+                defaults={
+                    "expires_on": today + timedelta(days=330),
+                    "received_on": today - timedelta(days=45),
+                },
+            )
+            expired, _ = ProductLot.objects.get_or_create(
+                product=product,
+                lot_number=f"{code}-23982",
+                defaults={
+                    "expires_on": today - timedelta(days=12),
+                    "received_on": today - timedelta(days=380),
+                    "is_active": False,
+                },
+            )
+            lots[product.pk] = (expired, recent)
+        if not lots:
+            return
+        fallback = Product.objects.filter(pk__in=lots).order_by("name").first()
+        aftercare = ClinicSettings.load().aftercare_template
+        todo = list(
+            Appointment.objects.filter(
+                appointment_type__kind="treatment",
+                status="completed",
+                course__isnull=False,
+                session_record__isnull=True,
+            )
+            .select_related("course__plan", "practitioner__user", "patient", "location")
+            .order_by("course_id", "starts_at")
+        )
+        course_order = {pk: n for n, pk in enumerate(sorted({a.course_id for a in todo}), start=1)}
+        last_done = {}
+        for appointment in todo:
+            last_done[appointment.course_id] = appointment.pk
+        for appointment in todo:
+            course, k = appointment.course, appointment.session_number or 1
+            nth = course_order[course.pk]
+            doctor = appointment.practitioner.user
+            plan = getattr(course, "plan", None)
+            product = plan.product if plan is not None and plan.product_id in lots else fallback
+            areas = (list(plan.areas) if plan is not None else list(course.areas))[:2] or [
+                "abdomen"
+            ]
+            day = timezone.localdate(appointment.starts_at, timezone=appointment.location.zone)
+            expired, recent = lots[product.pk]
+            lot = expired if day <= expired.expires_on else recent
+            history = (
+                MedicalHistory.objects.filter(patient=appointment.patient)
+                .order_by("-version")
+                .first()
+            )
+            start_weight = Decimal(history.weight_kg if history and history.weight_kg else 72)
+            quiet = k == 1 or (k + nth) % 3 == 0
+            record = SessionRecord.objects.create(
+                appointment=appointment,
+                patient=appointment.patient,
+                practitioner=appointment.practitioner,
+                no_side_effects_since_last=quiet,
+                weight_kg=(start_weight - Decimal("0.4") * k).quantize(Decimal("0.1")),
+                alerts_reviewed=True,
+                tolerance="fair" if (k + nth) % 4 == 0 else "good",
+                aftercare_given=aftercare,
+                next_session_recommendation="Same protocol; reassess the grade at session 5."
+                if k < 4
+                else "Continue; consider maintenance once the course ends.",
+                created_by=doctor,
+                created_at=appointment.starts_at,
+            )
+            if not quiet:
+                SideEffectReport.objects.create(
+                    record=record, kind="bruising", severity="mild", duration_days=2 + k % 3
+                )
+                if k % 2 == 0:
+                    SideEffectReport.objects.create(
+                        record=record, kind="soreness", severity="mild", duration_days=1
+                    )
+            for area in areas:
+                _demo_treated_area(record, area, product, lot)
+                _demo_assessment(record, area, k)
+            severe = nth == 2 and appointment.pk == last_done[course.pk] and k >= 2
+            if severe:
+                AdverseEvent.objects.create(
+                    record=record,
+                    kind="vasovagal",
+                    severity="severe",
+                    action_taken="Session stopped; patient lying down, legs raised, observed "
+                    "30 minutes until fully recovered.",
+                    follow_up="Phone call the next day: well. Eat before the next session.",
+                )
+            elif nth == 4 and k == 2:
+                AdverseEvent.objects.create(
+                    record=record,
+                    kind="haematoma",
+                    severity="mild",
+                    action_taken="Pressure and a cold compress for ten minutes.",
+                    follow_up="Arnica gel for three days.",
+                )
+            if appointment.pk == last_done[course.pk]:
+                for moment in ("before", "after"):
+                    photo_services.photo_add(
+                        actor=doctor,
+                        patient=appointment.patient,
+                        uploaded_file=SimpleUploadedFile(
+                            "site.jpg",
+                            demo_photo(seed=nth * 10 + k, view=moment),
+                            content_type="image/jpeg",
+                        ),
+                        area=areas[0],
+                        view="front",
+                        sites_marked=moment == "after",
+                        session_record=record,
+                        moment=moment,
+                        taken_at=appointment.starts_at
+                        + timedelta(minutes=5 if moment == "before" else 25),
+                    )
+            SessionRecord.objects.filter(pk=record.pk).update(
+                status="signed", signed_by=doctor, signed_at=appointment.ends_at
+            )
+            if severe:
+                course_flag_for_review(actor=doctor, course=course, reason=REVIEW_REASON)
 
     def _bookings(self):
         """Consultations and weekly courses around today: past sessions completed (one
@@ -522,3 +783,157 @@ class Command(BaseCommand):
         from patients.models import fold
 
         return fold(text).replace(" ", "")
+
+    # --- Billing (seed_demo._billing) -----------------------------------------------------------
+
+    def _billing(self):
+        """Prices from the start of last year; an invoice for every completed visit, issued
+        and paid (card or cash) when the visit ended, in time order so numbers follow dates;
+        today's visits left as drafts for front desk's checkout; patient@demo.clinic's course
+        sold as a package before its first session, paid in two instalments, mid-way; one
+        patient with an unpaid balance (a session part paid and a no-show fee). Idempotent:
+        prices, the package and the payments are made once; a second run only drafts visits
+        completed since."""
+        from django.utils import timezone
+
+        from billing import services as billing
+        from billing.models import Package, PriceList
+        from patients.models import Patient
+        from sessions.models import Appointment, Course
+
+        desk = User.objects.get(email="frontdesk@demo.clinic")
+        location = Location.objects.get(code="NYC")
+        if not PriceList.objects.exists():
+            self._demo_prices(desk)
+        completed = Appointment.objects.filter(status="completed").order_by("starts_at")
+        first_run = not Package.objects.exists()
+        if not first_run:
+            for appointment in completed:
+                if not appointment.invoices.filter(status__in=["draft", "issued"]).exists():
+                    billing.invoice_draft_on_completion(actor=desk, appointment=appointment)
+            return
+        patients = list(Patient.objects.filter(is_active=True).order_by("id"))
+        me, behind = patients[0], patients[2]
+        my_course = Course.objects.filter(patient=me).order_by("created_at").first()
+        my_visits = (
+            my_course.appointments.filter(status="completed").order_by("starts_at")
+            if my_course
+            else Appointment.objects.none()
+        )
+        for appointment in completed.exclude(pk__in=my_visits):
+            billing.invoice_draft_on_completion(actor=desk, appointment=appointment)
+        missed = Appointment.objects.filter(patient=behind, status="no_show").first()
+        if missed is not None:
+            billing.fee_invoice_draft(actor=desk, appointment=missed, purpose="no_show_fee")
+        sold_at = None
+        if my_course is not None:
+            first = my_course.appointments.order_by("starts_at").first()
+            sold_at = first.starts_at - timedelta(minutes=20)
+            self._issue_and_pay_drafts(desk, location, behind, until=sold_at)
+            package = billing.package_sell(
+                actor=desk,
+                patient=me,
+                location=location,
+                appointment_type=None,
+                sessions=None,
+                price=Decimal("2975.00"),  # 10 sessions for the price of 8.5
+                course=my_course,
+                name="10 sessions for the price of 8.5",
+                now=sold_at,
+            )
+            billing.payment_take(
+                actor=desk,
+                invoice=package.invoice,
+                method="card",
+                amount="1500",
+                reference="DEMO-PKG-1",
+                now=sold_at,
+            )
+            for appointment in my_visits:
+                billing.invoice_draft_on_completion(actor=desk, appointment=appointment)
+        self._issue_and_pay_drafts(desk, location, behind)
+        if my_course is not None:
+            visits = list(my_visits)
+            second = visits[1] if len(visits) > 1 else None
+            billing.payment_take(
+                actor=desk,
+                invoice=package.invoice,
+                method="bank_transfer",
+                amount="1475",
+                now=second.ends_at if second else timezone.now(),
+            )
+
+    def _demo_prices(self, desk):
+        from django.utils import timezone
+
+        from billing import services as billing
+        from billing.models import AreaTier
+        from clinic.areas import BodyArea
+        from sessions.models import AppointmentType
+
+        dearer = {"abdomen": 350, "outer_thighs": 380, "buttocks": 380, "face": 320}
+        areas = {}
+        for area in BodyArea.values:
+            standard = Decimal(dearer.get(area, 300))
+            areas[(area, AreaTier.SMALL)] = standard - 60
+            areas[(area, AreaTier.STANDARD)] = standard
+            areas[(area, AreaTier.LARGE)] = standard + 80
+        billing.price_list_create(
+            actor=desk,
+            effective_from=date(timezone.localdate().year - 1, 1, 1),
+            rules={
+                "additional_areas": "percent",
+                "additional_area_value": Decimal("50"),
+                "small_area_max_ml": Decimal("2"),
+                "large_area_min_ml": Decimal("8"),
+                "consultation_credited": True,
+                "no_show_fee": Decimal("75"),
+                "late_cancellation_fee": Decimal("50"),
+                "note": "Demo prices",
+            },
+            sessions={AppointmentType.objects.get(name="Consultation").pk: Decimal("150")},
+            areas=areas,
+        )
+
+    def _issue_and_pay_drafts(self, desk, location, behind, until=None):
+        """Issue the drafts of visits before ``until`` (default: before today) in time order,
+        each when its visit ended, and pay it then: alternately by card and in cash. The
+        no-show fee stays unpaid, and ``behind``'s latest session is only part paid."""
+        from django.utils import timezone
+
+        from billing import services as billing
+        from billing.models import Invoice
+
+        today = timezone.localdate(timezone=location.zone)
+        drafts = [
+            draft
+            for draft in Invoice.objects.filter(status="draft", appointment__isnull=False)
+            .select_related("appointment")
+            .order_by("appointment__starts_at", "id")
+            if (until is not None and draft.appointment.starts_at < until)
+            or (
+                until is None
+                and timezone.localtime(draft.appointment.starts_at, location.zone).date() < today
+            )
+        ]
+        behind_sessions = [
+            d for d in drafts if d.patient_id == behind.pk and d.purpose == "session"
+        ]
+        part_paid = behind_sessions[-1].pk if until is None and behind_sessions else None
+        for number, draft in enumerate(drafts):
+            when = draft.appointment.ends_at + timedelta(minutes=5)
+            invoice = billing.invoice_issue(actor=desk, invoice=draft, now=when)
+            due = invoice.total - sum(a.amount for a in invoice.allocations.all())
+            if due <= 0 or invoice.purpose == "no_show_fee":
+                continue  # covered by the package, or the unpaid no-show fee
+            if invoice.pk == part_paid:
+                due = min(due, Decimal("100"))
+            method = "cash" if number % 3 else "card"
+            billing.payment_take(
+                actor=desk,
+                invoice=invoice,
+                method=method,
+                amount=due,
+                reference=f"DEMO-{invoice.number}" if method == "card" else "",
+                now=when,
+            )

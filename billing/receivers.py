@@ -1,0 +1,20 @@
+"""Receivers for the hooks of the apps below billing: each only calls a billing service."""
+
+from . import services
+
+
+def on_session_record_signed(sender, record, actor, **kwargs):
+    services.invoice_draft_on_completion(actor=actor, appointment=record.appointment, record=record)
+
+
+def on_appointment_status_changed(sender, appointment, actor, from_status, to_status, **kwargs):
+    if to_status == "completed":
+        services.invoice_draft_on_completion(actor=actor, appointment=appointment)
+    elif to_status in ("no_show", "cancelled"):
+        services.fee_invoice_on_status_change(
+            actor=actor, appointment=appointment, to_status=to_status
+        )
+
+
+def on_course_booked(sender, course, actor, **kwargs):
+    services.package_link_course(actor=actor, course=course)
