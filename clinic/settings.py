@@ -3,12 +3,15 @@
 Every secret may also come from a file named by ``<NAME>_FILE`` (Docker/Kubernetes secrets).
 """
 
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from clinic.messaging import config as messaging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -217,6 +220,10 @@ EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = _secret("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="clinic@localhost")
+# For EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend (development, tests).
+EMAIL_FILE_PATH = env.str(
+    "EMAIL_FILE_PATH", default=str(Path(tempfile.gettempdir()) / "clinic-mail")
+)
 
 # Production hardening; each can be turned off from the environment behind a TLS proxy.
 SECURE_PROXY_SSL_HEADER = (
@@ -233,7 +240,22 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
-CELERY_BROKER_URL = REDIS_URL
+# ``scripts/run.sh`` sets CELERY_BROKER_URL=filesystem:// (a folder as the queue) for development
+# when no Redis answers; production always uses Redis.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    if not DEBUG:
+        raise ImproperlyConfigured("The filesystem:// broker is for development (DEBUG) only")
+    _broker_folder = env.str(
+        "CELERY_BROKER_FOLDER", default=str(Path(tempfile.gettempdir()) / "clinic-celery-broker")
+    )
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": _broker_folder,
+        "data_folder_out": _broker_folder,
+        # Without it kombu writes its broadcast exchanges to ./control in the working tree.
+        "control_folder": str(Path(_broker_folder) / "control"),
+        "store_processed": False,
+    }
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -244,7 +266,52 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 90
-CELERY_BEAT_SCHEDULE = {}
+
+# Messages to patients (reminders, aftercare, follow-up): see README "Reminders and messages".
+# The outbox lives in the database; beat asks a worker to send what is due this often.
+MESSAGES_DISPATCH_EVERY_SECONDS = _positive_int("MESSAGES_DISPATCH_EVERY_SECONDS", 60)
+# A message claimed for sending longer ago than this is re-examined (its worker died). Must be
+# longer than CELERY_TASK_TIME_LIMIT so a live worker is never second-guessed.
+MESSAGES_SENDING_STALE_SECONDS = _positive_int("MESSAGES_SENDING_STALE_SECONDS", 600)
+# Tries per message before it is failed for good (and shown to front desk to resend).
+MESSAGES_MAX_ATTEMPTS = _positive_int("MESSAGES_MAX_ATTEMPTS", 5)
+# Whether services nudge a worker after commit for messages due now (tests turn it off).
+MESSAGES_NOTIFY_BROKER = env.bool("MESSAGES_NOTIFY_BROKER", default=True)
+# Days a patient has to answer the side-effects question through its link.
+FOLLOW_UP_LINK_VALID_DAYS = _positive_int("FOLLOW_UP_LINK_VALID_DAYS", 7)
+SITE_URL = messaging_config.site_url(
+    env.str("SITE_URL", default=""),
+    debug=DEBUG,
+    allowed_hosts=ALLOWED_HOSTS,
+    port=env.str("PORT", default="8000"),
+)
+SMS_BACKEND, SMS_OPTIONS = messaging_config.sms_settings(
+    {
+        "SMS_BACKEND": env.str("SMS_BACKEND", default=""),
+        "SMS_FILE_PATH": env.str("SMS_FILE_PATH", default=""),
+        "SMS_TIMEOUT_SECONDS": env.str("SMS_TIMEOUT_SECONDS", default=""),
+        "TWILIO_ACCOUNT_SID": env.str("TWILIO_ACCOUNT_SID", default=""),
+        "TWILIO_AUTH_TOKEN": _secret("TWILIO_AUTH_TOKEN", default=""),
+        "TWILIO_FROM_NUMBER": env.str("TWILIO_FROM_NUMBER", default=""),
+        "TWILIO_MESSAGING_SERVICE_SID": env.str("TWILIO_MESSAGING_SERVICE_SID", default=""),
+        "TWILIO_API_BASE": env.str("TWILIO_API_BASE", default=""),
+    },
+    debug=DEBUG,
+)
+
+if MESSAGES_SENDING_STALE_SECONDS <= CELERY_TASK_TIME_LIMIT and not DEBUG:
+    raise ImproperlyConfigured(
+        "MESSAGES_SENDING_STALE_SECONDS must be longer than the task time limit "
+        f"({CELERY_TASK_TIME_LIMIT} s)"
+    )
+CELERY_BEAT_SCHEDULE = {
+    "dispatch-due-messages": {
+        "task": "treatment_sessions.dispatch_due_messages",
+        "schedule": MESSAGES_DISPATCH_EVERY_SECONDS,
+        # A tick nobody ran in time is dropped: the next one finds the same rows.
+        "options": {"expires": MESSAGES_DISPATCH_EVERY_SECONDS},
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

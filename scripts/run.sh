@@ -12,6 +12,21 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
+# Celery's broker is Redis; when none answers (development only) a folder stands in for it,
+# so reminders still go out. The database holds the messages either way.
+if ! $PY - <<'PY' 2>/dev/null
+import os
+import redis
+url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+PY
+then
+  export CELERY_BROKER_URL="filesystem://"
+  export CELERY_BROKER_FOLDER="${TMPDIR:-/tmp}/clinic-celery-broker-${PORT}"
+  mkdir -p "$CELERY_BROKER_FOLDER"
+  echo "Redis does not answer: Celery queues through $CELERY_BROKER_FOLDER (development only)."
+fi
+
 .venv/bin/celery -A clinic worker --beat --loglevel=INFO --concurrency=2 \
   --schedule="/tmp/clinic-celerybeat-${PORT}" --hostname="clinic-${PORT}@%h" &
 pids+=($!)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import api
+from . import api, reminder_api
 
 urlpatterns = [
     path("appointments/", api.AppointmentListCreate.as_view(), name="api-appointment-list"),
@@ -43,6 +43,14 @@ urlpatterns = [
         "courses/<int:pk>/sessions/", api.CourseAddSession.as_view(), name="api-course-add-session"
     ),
     path("inbox/", api.PortalInbox.as_view(), name="api-inbox"),
+    path("messages/", reminder_api.MessageList.as_view(), name="api-message-list"),
+    path("messages/<int:pk>/", reminder_api.MessageDetail.as_view(), name="api-message-detail"),
+    path(
+        "messages/<int:pk>/resend/",
+        reminder_api.MessageResend.as_view(),
+        name="api-message-resend",
+    ),
+    path("reminder-policy/", reminder_api.ReminderPolicyView.as_view(), name="api-reminder-policy"),
     path("me/appointments/", api.MyAppointments.as_view(), name="api-my-appointments"),
     path(
         "me/appointments/<int:pk>/cancel/",

@@ -71,6 +71,19 @@ def appointment_calendar(appointment):
     return calendar.to_ical()
 
 
+def reminder_calendar(appointment, *, summary):
+    """The ``.ics`` attached to a reminder email (bytes): the same event as the patient's own
+    file (same UID, so a calendar app updates it when the appointment moves) but titled only
+    with ``summary`` (the clinic's name): an email can be read by others, so no type of
+    treatment and no practitioner."""
+    event = appointment_event(appointment)
+    event.pop("summary")
+    event.add("summary", summary)
+    calendar = _calendar()
+    calendar.add_component(event)
+    return calendar.to_ical()
+
+
 def feed_calendar(appointments, *, name):
     """The feed (bytes): one event per appointment."""
     calendar = _calendar()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import calendar_views, course_views, portal_views, setup_views, views
+from . import calendar_views, course_views, portal_views, reminder_urls, setup_views, views
 
 app_name = "treatment_sessions"
 
@@ -71,3 +71,5 @@ urlpatterns = [
     path("setup/types/new/", setup_views.type_new, name="setup_type_new"),
     path("setup/types/<int:pk>/", setup_views.type_edit, name="setup_type_edit"),
 ]
+
+urlpatterns += reminder_urls.urlpatterns

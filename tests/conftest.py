@@ -23,6 +23,9 @@ def _fast_and_private_test_settings(settings, tmp_path):
         },
     }
     settings.SECURE_SSL_REDIRECT = False
+    # Services tell Celery about messages due now after commit; tests never talk to a broker
+    # unless they say so (tests/sessions/test_reminders_worker.py).
+    settings.MESSAGES_NOTIFY_BROKER = False
 
 
 @pytest.fixture

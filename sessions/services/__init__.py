@@ -3,3 +3,5 @@
 from .booking import *  # noqa: F403
 from .courses import *  # noqa: F403
 from .portal import *  # noqa: F403
+from .reminder_links import *  # noqa: F403
+from .reminders import *  # noqa: F403

@@ -19,6 +19,7 @@ from ..models import (
     Course,
 )
 from ..signals import appointment_completed, appointment_status_changed
+from .reminders import reminders_on_status_change, reminders_plan
 
 
 class SlotTakenError(ConflictError):
@@ -198,6 +199,7 @@ def appointment_book(
                     **({"course": course.pk, "session": session_number} if course else {}),
                 },
             )
+            reminders_plan(appointment=appointment)
     except IntegrityError as exc:
         # Another booking for the slot committed between our check and our insert.
         if "no_double_booking" not in str(exc):
@@ -275,6 +277,7 @@ def _transition(*, actor, appointment, to_status, reason=""):
         by=actor,
         reason=reason[:300],
     )
+    reminders_on_status_change(appointment=appointment, to_status=to_status)
     if appointment.course_id and to_status in (
         AppointmentStatus.CANCELLED,
         AppointmentStatus.NO_SHOW,

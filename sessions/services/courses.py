@@ -22,6 +22,7 @@ from .booking import (
     validate_place,
     validate_times,
 )
+from .reminders import reminders_replan
 
 # How far from the wanted day a clashing proposal looks for another slot.
 ALTERNATIVE_SEARCH_DAYS = 3
@@ -522,6 +523,7 @@ def _move_one(actor, move):
             **({"outside_hours_override": True} if outside else {}),
         },
     )
+    reminders_replan(appointment=appt)
 
 
 # -- replacing a cancelled session ------------------------------------------------------------

@@ -17,6 +17,8 @@ PUBLIC_URL_NAMES = {
     "api-token",
     "patients:intake_accept",
     "treatment_sessions:calendar_feed",
+    "treatment_sessions:message_link",
+    "treatment_sessions:message_link_action",
 }
 
 # What a patient may open: their own portal pages and account pages.
