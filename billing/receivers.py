@@ -12,7 +12,11 @@ def on_appointment_status_changed(sender, appointment, actor, from_status, to_st
         services.invoice_draft_on_completion(actor=actor, appointment=appointment)
     elif to_status in ("no_show", "cancelled"):
         services.fee_invoice_on_status_change(
-            actor=actor, appointment=appointment, to_status=to_status
+            actor=actor,
+            appointment=appointment,
+            to_status=to_status,
+            by_patient=kwargs.get("by_patient"),
+            late=kwargs.get("late"),
         )
 
 

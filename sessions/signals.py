@@ -13,6 +13,7 @@ course_booked = Signal()
 appointment_completed = Signal()
 
 # Sent inside the transaction of every status change, with ``appointment`` (already in its new
-# status), ``actor``, ``from_status`` and ``to_status``; billing charges no-show and late
+# status), ``actor``, ``from_status`` and ``to_status``, and for a cancellation ``by_patient``
+# and ``late`` (inside the clinic's window; None otherwise); billing charges no-show and late
 # cancellation fees from it.
 appointment_status_changed = Signal()

@@ -252,7 +252,7 @@ TRANSITIONS = {
 }
 
 
-def _transition(*, actor, appointment, to_status, reason=""):
+def _transition(*, actor, appointment, to_status, reason="", cancellation=None):
     """Move one appointment to ``to_status`` if the rules allow it. Locks the row so two desks
     (or the desk and the patient) cannot both change it from the same state."""
     appointment = (
@@ -298,6 +298,8 @@ def _transition(*, actor, appointment, to_status, reason=""):
         actor=actor,
         from_status=from_status,
         to_status=to_status,
+        by_patient=(cancellation or {}).get("by_patient"),
+        late=(cancellation or {}).get("late"),
     )
     if to_status == AppointmentStatus.COMPLETED:
         appointment_completed.send(sender=Appointment, appointment=appointment, actor=actor)
@@ -355,6 +357,7 @@ def appointment_cancel(*, actor, appointment, by_patient, reason, now=None):
         appointment=appointment,
         to_status=AppointmentStatus.CANCELLED,
         reason=f"{who}{' (late)' if late else ''}: {reason}",
+        cancellation={"by_patient": by_patient, "late": late},
     )
     appointment.cancelled_late = late
     return appointment
