@@ -65,6 +65,7 @@ SETTINGS_FIELDS = [
     "intake_link_valid_days",
     "front_desk_sees_photos",
     "portal_shows_photos",
+    "aftercare_template",
 ]
 
 

@@ -200,8 +200,12 @@ class ClinicSettingsForm(forms.ModelForm):
             "intake_link_valid_days",
             "front_desk_sees_photos",
             "portal_shows_photos",
+            "aftercare_template",
         ]
-        widgets = {"address": forms.Textarea(attrs={"rows": 3})}
+        widgets = {
+            "address": forms.Textarea(attrs={"rows": 3}),
+            "aftercare_template": forms.Textarea(attrs={"rows": 7}),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -482,6 +482,7 @@ SETTINGS = {
     "currency": "eur",
     "cancellation_window_hours": "48",
     "intake_link_valid_days": "14",
+    "aftercare_template": "Bruising may last a week. Call us on 01 00 00 00 00 if in doubt.",
 }
 
 
@@ -494,13 +495,19 @@ def test_manager_changes_the_clinic_settings(manager_client, manager):
         "EUR",
         48,
     )
+    assert clinic.aftercare_template.startswith("Bruising may last a week.")
     event = audited("setup.clinic_settings_updated").get(actor=manager)
     assert "currency" in event.detail["changed"]
 
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("currency", "EURO"), ("intake_link_valid_days", "0"), ("email", "nope")],
+    [
+        ("currency", "EURO"),
+        ("intake_link_valid_days", "0"),
+        ("email", "nope"),
+        ("aftercare_template", ""),
+    ],
 )
 def test_bad_settings_are_refused_at_the_field(manager_client, field, value):
     response = manager_client.post(reverse("setup_settings"), {**SETTINGS, field: value})
