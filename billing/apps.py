@@ -9,9 +9,11 @@ class BillingConfig(AppConfig):
     def ready(self):
         from consultations.signals import session_record_signed
         from patients.chart_panels import register
+        from sessions import day_extras
         from sessions.signals import appointment_status_changed, course_booked
 
         from . import receivers, roles  # noqa: F401
+        from .day_extras import appointment_day_extras
         from .selectors import chart_billing_panel
 
         session_record_signed.connect(
@@ -22,3 +24,4 @@ class BillingConfig(AppConfig):
         )
         course_booked.connect(receivers.on_course_booked, dispatch_uid="billing.course_booked")
         register("billing", chart_billing_panel)
+        day_extras.register("billing", appointment_day_extras)

@@ -28,7 +28,7 @@ from clinic.permissions import role_required
 from clinic.roles import Role
 from patients.selectors import patient_queryset_for_user
 
-from . import selectors, services
+from . import day_extras, selectors, services
 from .calendar_forms import BookingForm, CancelForm, MoveForm
 from .diary import Diary
 from .models import AppointmentStatus, AppointmentType
@@ -200,6 +200,7 @@ def _strings():
 
 def _panel_context(request, pk, **extra):
     appointment = selectors.with_alerts([selectors.appointment_get_for_user(request.user, pk)])[0]
+    day_extras.attach_extras(request.user, [appointment], day_extras.CALENDAR_PANEL)
     now = timezone.now()
     status = appointment.status
     open_ = appointment.is_open

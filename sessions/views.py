@@ -14,7 +14,7 @@ from clinic.models import Location, Practitioner
 from clinic.permissions import role_required
 from clinic.roles import Role
 
-from . import selectors, services
+from . import day_extras, selectors, services
 from .models import AppointmentStatus
 
 DESK = (Role.MANAGER, Role.FRONT_DESK)
@@ -52,6 +52,7 @@ def today(request):
     appointments = (
         selectors.location_day(request.user, location=location, day=day) if location else []
     )
+    day_extras.attach_extras(request.user, appointments, day_extras.TODAY)
     counts = {
         "expected": sum(a.status in ("booked", "confirmed") for a in appointments),
         "arrived": sum(a.status in ("checked_in", "in_progress") for a in appointments),
@@ -84,6 +85,7 @@ def my_day(request):
         if location is not None:
             day = timezone.localdate(timezone=location.zone)
         appointments = selectors.practitioner_day(request.user, practitioner=practitioner, day=day)
+    day_extras.attach_extras(request.user, appointments, day_extras.MY_DAY)
     return render(
         request,
         "treatment_sessions/my_day.html",

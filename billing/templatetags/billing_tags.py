@@ -1,10 +1,9 @@
-"""Template helpers for billing pages and for the day lists of scheduling, which load this
-library by name (``{% load billing_tags %}``) without scheduling importing billing."""
+"""Template helpers for billing pages. (Scheduling's day pages show billing's badge and
+checkout through ``sessions.day_extras``: see ``billing.day_extras``.)"""
 
 from django import template
 from django.utils.translation import gettext_lazy as _
 
-from .. import selectors
 from ..money import format_money
 
 register = template.Library()
@@ -34,30 +33,6 @@ def money(amount, currency):
 def state_badge(state):
     label, colour = STATE_LABELS.get(state, (state, "secondary"))
     return {"label": label, "colour": colour, "state": state}
-
-
-@register.simple_tag(takes_context=True)
-def payment_states(context, appointments):
-    """``{% payment_states appointments as states %}``: paid/unpaid per visit, one query."""
-    request = context.get("request")
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return {}
-    return selectors.appointment_payment_states(user, [a.pk for a in appointments])
-
-
-PAYMENT_LABELS = {
-    **STATE_LABELS,
-    "draft": (_("To invoice"), "secondary"),
-}
-
-
-@register.inclusion_tag("billing/partials/payment_badge.html")
-def payment_badge(states, appointment):
-    """Paid, part paid, unpaid, or "to invoice" (a draft waits for front desk)."""
-    state = (states or {}).get(appointment.pk)
-    label, colour = PAYMENT_LABELS.get(state, ("", "secondary"))
-    return {"state": state, "label": label, "colour": colour}
 
 
 @register.filter
