@@ -18,6 +18,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clinic import audit
 from clinic.errors import ApplicationError
 from clinic.models import Location
 from clinic.permissions import IsPortalUser, roles_permission
@@ -51,6 +52,23 @@ ERROR = inline_serializer(
 )
 CONFLICT = OpenApiResponse(ERROR, description="Refused by the billing rules (state, currency)")
 BAD = OpenApiResponse(ERROR, description="Invalid input, with the field named")
+
+
+def _audit_listed(request, action, response):
+    """One audit event per page of a list: who read which patients' billing rows."""
+    rows = response.data.get("results", []) if isinstance(response.data, dict) else response.data
+    patients = sorted({row["patient"] for row in rows if row.get("patient") is not None})
+    audit.record(
+        actor=request.user,
+        action=action,
+        patient_id=patients[0] if len(patients) == 1 else None,
+        detail={
+            "query": request.query_params.urlencode()[:300],
+            "patients": patients,
+            "ids": [row["id"] for row in rows],
+        },
+    )
+    return response
 
 
 def _detail_instance(detail):
@@ -91,9 +109,10 @@ class _InvoiceList(generics.ListAPIView):
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(
+        response = self.get_paginated_response(
             self.get_serializer(selectors.decorate(page), many=True).data
         )
+        return _audit_listed(request, "invoices.listed", response)
 
 
 @extend_schema(summary="Invoices and credit notes (newest first)")
@@ -175,6 +194,9 @@ class PaymentListCreate(generics.ListAPIView):
             .prefetch_related("refunds")
             .order_by("-received_at", "-id")
         )
+
+    def list(self, request, *args, **kwargs):
+        return _audit_listed(request, "payments.listed", super().list(request, *args, **kwargs))
 
     @extend_schema(
         request=PaymentCreateSerializer,
@@ -262,6 +284,9 @@ class PackageListCreate(generics.ListAPIView):
 
     def get_queryset(self):
         return selectors.package_queryset_for_user(self.request.user).order_by("-sold_at", "-id")
+
+    def list(self, request, *args, **kwargs):
+        return _audit_listed(request, "packages.listed", super().list(request, *args, **kwargs))
 
     @extend_schema(
         request=PackageCreateSerializer,
@@ -384,3 +409,6 @@ class MyPackages(generics.ListAPIView):
 
     def get_queryset(self):
         return selectors.package_queryset_for_user(self.request.user).order_by("-sold_at", "-id")
+
+    def list(self, request, *args, **kwargs):
+        return _audit_listed(request, "packages.listed", super().list(request, *args, **kwargs))

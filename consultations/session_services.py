@@ -5,7 +5,7 @@ function is one transaction and audits itself. A signed record is never changed,
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -500,6 +500,23 @@ def session_addendum_add(*, actor, record, text):
 # --- Lots ---------------------------------------------------------------------------------
 
 
+def _product_exists(existing):
+    return ConflictError(
+        _("%(name)s is already in the catalogue.") % {"name": existing.name if existing else ""},
+        field="name",
+        extra={"id": existing.pk if existing else None},
+    )
+
+
+def _lot_exists(existing, product, lot_number):
+    return ConflictError(
+        _("Lot %(lot)s of %(product)s is already registered.")
+        % {"lot": lot_number, "product": product},
+        field="lot_number",
+        extra={"id": existing.pk if existing else None},
+    )
+
+
 @transaction.atomic
 def product_add(*, actor, name, composition="", manufacturer=""):
     """Add a product or mixture to the clinic's catalogue (managers). A name already in the
@@ -507,14 +524,14 @@ def product_add(*, actor, name, composition="", manufacturer=""):
     name = (name or "").strip()
     existing = Product.objects.filter(name__iexact=name).first()
     if name and existing is not None:
-        raise ConflictError(
-            _("%(name)s is already in the catalogue.") % {"name": existing.name},
-            field="name",
-            extra={"id": existing.pk},
-        )
+        raise _product_exists(existing)
     product = Product(name=name, composition=composition or "", manufacturer=manufacturer or "")
     _clean(product, exclude=[])
-    product.save()
+    try:
+        with transaction.atomic():  # a savepoint: the same name added at the same moment
+            product.save()
+    except IntegrityError:
+        raise _product_exists(Product.objects.filter(name__iexact=name).first()) from None
     audit.record(actor=actor, action="product.added", target=product, detail={"name": name})
     return product
 
@@ -526,17 +543,17 @@ def lot_add(*, actor, product, lot_number, expires_on, received_on=None):
     lot_number = (lot_number or "").strip()
     existing = ProductLot.objects.filter(product=product, lot_number__iexact=lot_number).first()
     if existing is not None:
-        raise ConflictError(
-            _("Lot %(lot)s of %(product)s is already registered.")
-            % {"lot": lot_number, "product": product},
-            field="lot_number",
-            extra={"id": existing.pk},
-        )
+        raise _lot_exists(existing, product, lot_number)
     lot = ProductLot(
         product=product, lot_number=lot_number, expires_on=expires_on, received_on=received_on
     )
     _clean(lot, exclude=[])
-    lot.save()
+    try:
+        with transaction.atomic():  # a savepoint: the same lot registered at the same moment
+            lot.save()
+    except IntegrityError:
+        winner = ProductLot.objects.filter(product=product, lot_number__iexact=lot_number).first()
+        raise _lot_exists(winner, product, lot_number) from None
     audit.record(
         actor=actor,
         action="lot.added",

@@ -127,9 +127,14 @@ class MessageDetail(APIView):
 
     @extend_schema(responses=MessageSerializer, summary="One message to a patient")
     def get(self, request, pk):
-        return Response(
-            MessageSerializer(reminder_selectors.message_get_for_user(request.user, pk)).data
+        message = reminder_selectors.message_get_for_user(request.user, pk)
+        audit.record(
+            actor=request.user,
+            action="message.viewed",
+            target=message,
+            patient_id=message.patient_id,
         )
+        return Response(MessageSerializer(message).data)
 
 
 class MessageResend(APIView):
