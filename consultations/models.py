@@ -8,6 +8,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -27,6 +28,9 @@ class Product(models.Model):
         ordering = ["name"]
         verbose_name = _("product")
         verbose_name_plural = _("products")
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="product_name_unique_ignoring_case")
+        ]
 
     def __str__(self):
         return self.name
@@ -376,7 +380,11 @@ class ProductLot(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["product", "lot_number"], name="one_lot_number_per_product"
-            )
+            ),
+            # "ab-12" and "AB-12" are the same lot on the vial.
+            models.UniqueConstraint(
+                "product", Lower("lot_number"), name="lot_number_unique_per_product_ignoring_case"
+            ),
         ]
 
     def __str__(self):
