@@ -1,90 +1,23 @@
-// The session record page: autosave feedback, a copy of unsaved work in this browser
-// (restored after a dropped connection or a new login), adding rows (side effects, areas,
-// adverse events), lots limited to the chosen product, the chosen photo files.
+// The session record page: autosave and the copy of unsaved work in this browser
+// (record_autosave.js), rows added on this device (side effects, areas, adverse events) with the
+// injection map told of them, lots limited to the chosen product, the chosen photo files.
 (() => {
   "use strict";
 
   const script = document.getElementById("session-record-js");
   const signedId = script && script.dataset.signedRecord;
-  if (signedId) {
-    // Signed: nothing left to restore for this record.
-    try { localStorage.removeItem(`session-record-draft-${signedId}`); } catch (e) { /* private mode */ }
-  }
+  if (signedId) RecordAutosave.forget(`session-record-draft-${signedId}`);
 
   const form = document.getElementById("session-form");
   if (!form) return;
 
-  const key = `session-record-draft-${form.dataset.recordId}`;
-  const serverUpdated = Number(form.dataset.serverUpdated) * 1000;
-  const status = document.getElementById("save-status");
-  const notice = document.getElementById("restore-notice");
   const configNode = document.getElementById("session-map-config");
   const config = configNode ? JSON.parse(configNode.textContent) : {};
-  let lastChange = 0;
-  let requestStarted = 0;
-  let retryTimer = null;
+  let autosave = null;
 
-  // ---- the copy in this browser ----
-  function snapshot() {
-    const fields = [];
-    for (const [name, value] of new FormData(form)) {
-      if (name !== "csrfmiddlewaretoken" && typeof value === "string") fields.push([name, value]);
-    }
-    return { savedAt: Date.now(), fields };
-  }
-
-  function keepLocal() {
-    lastChange = Date.now();
-    // (a fresh copy: whether rows are held back is known again after the next autosave)
-    try { localStorage.setItem(key, JSON.stringify(snapshot())); } catch (e) { /* full or private */ }
-  }
-
-  function readLocal() {
-    try { return JSON.parse(localStorage.getItem(key) || "null"); } catch (e) { return null; }
-  }
-
-  function forgetLocal() {
-    try { localStorage.removeItem(key); } catch (e) { /* ignore */ }
-  }
-
+  // The injection map (injection_map.js) redraws on this.
   function rowsChanged() {
     form.dispatchEvent(new CustomEvent("session:rows-changed"));
-  }
-
-  function restore(local) {
-    const values = new Map();
-    for (const [name, value] of local.fields) {
-      if (!values.has(name)) values.set(name, []);
-      values.get(name).push(value);
-    }
-    // Rows added on this device that the server never received.
-    for (const name of values.keys()) {
-      const match = /^(side_effects|areas|adverse_events)-(\d+)-(\w+)$/.exec(name);
-      if (!match || form.querySelector(`[name="${CSS.escape(match[1])}-${match[2]}-${CSS.escape(match[3])}"]`)) continue;
-      const row = addRow(match[1], Number(match[2]));
-      if (match[1] === "areas") {
-        const area = (values.get(`areas-${match[2]}-area`) || [""])[0];
-        describeArea(row, area);
-      }
-    }
-    for (const el of form.elements) {
-      if (!el.name || el.name === "csrfmiddlewaretoken" || el.name.endsWith("-TOTAL_FORMS")) continue;
-      const saved = values.get(el.name);
-      if (el.type === "checkbox" || el.type === "radio") {
-        el.checked = Boolean(saved && saved.includes(el.value));
-      } else if (saved) {
-        el.value = saved[0];
-      } else if (el.type === "hidden" && el.hasAttribute("data-points")) {
-        el.value = "";
-      }
-    }
-    // Rows now say what their (restored) area is.
-    form.querySelectorAll("#areas-rows [data-area-row]").forEach((row) => {
-      const area = row.querySelector('input[name$="-area"]').value;
-      if (area) describeArea(row, area);
-      filterLots(row);
-    });
-    rowsChanged();
   }
 
   // ---- rows ----
@@ -112,6 +45,29 @@
     if (option) option.remove();
   }
 
+  // Rows in the copy on this device that the server never received.
+  function restoreRows(values) {
+    for (const name of values.keys()) {
+      const match = /^(side_effects|areas|adverse_events)-(\d+)-(\w+)$/.exec(name);
+      if (!match || form.querySelector(`[name="${CSS.escape(match[1])}-${match[2]}-${CSS.escape(match[3])}"]`)) continue;
+      const row = addRow(match[1], Number(match[2]));
+      if (match[1] === "areas") {
+        const area = (values.get(`areas-${match[2]}-area`) || [""])[0];
+        describeArea(row, area);
+      }
+    }
+  }
+
+  // Rows now say what their (restored) area is.
+  function afterRestore() {
+    form.querySelectorAll("#areas-rows [data-area-row]").forEach((row) => {
+      const area = row.querySelector('input[name$="-area"]').value;
+      if (area) describeArea(row, area);
+      filterLots(row);
+    });
+    rowsChanged();
+  }
+
   const addArea = form.querySelector("[data-add-area]");
   if (addArea) {
     addArea.addEventListener("click", (event) => {
@@ -121,7 +77,7 @@
       const row = addRow("areas");
       describeArea(row, select.value);
       select.value = "";
-      keepLocal();
+      autosave.keepLocal();
       rowsChanged();
       row.querySelector('[name$="-product"]').focus();
     });
@@ -131,7 +87,7 @@
     button.addEventListener("click", (event) => {
       event.preventDefault();
       const row = addRow(button.dataset.addRow);
-      keepLocal();
+      autosave.keepLocal();
       const first = row.querySelector("select, input:not([type=hidden]), textarea");
       if (first) first.focus();
     });
@@ -154,6 +110,7 @@
     if (chosen && chosen.disabled) lot.value = "";
   }
 
+  // (before the autosave's own listener: the copy then has the lot this may clear)
   form.addEventListener("change", (event) => {
     if (event.target.matches('[name$="-product"]')) {
       const row = event.target.closest("[data-area-row]");
@@ -162,102 +119,27 @@
   });
   form.querySelectorAll("[data-area-row]").forEach(filterLots);
 
-  // ---- keeping a copy while typing ----
-  form.addEventListener("input", keepLocal);
-  form.addEventListener("change", keepLocal);
-
-  // ---- the autosave's answers ----
-  function clearAutosaveErrors() {
-    form.querySelectorAll("[data-autosave-invalid]").forEach((el) => {
-      el.classList.remove("is-invalid");
-      el.removeAttribute("data-autosave-invalid");
-      el.removeAttribute("aria-invalid");
-    });
-    form.querySelectorAll("[data-autosave-error]").forEach((el) => el.remove());
+  // ---- autosave, the copy on this device ----
+  // The map's points are a hidden field: say what is wrong with them next to the row's map summary.
+  function placeError(input, message) {
+    if (input.type !== "hidden") return false;
+    const row = input.closest("[data-area-row]");
+    const summary = row && row.querySelector("[data-map-summary]");
+    if (summary) summary.append(message);
+    return true;
   }
 
-  function showFieldErrors() {
-    clearAutosaveErrors();
-    status.querySelectorAll("[data-field]").forEach((item) => {
-      const input = form.querySelector(`[name="${CSS.escape(item.dataset.field)}"]`);
-      if (!input) return;
-      const message = document.createElement("div");
-      message.className = "invalid-feedback d-block";
-      message.setAttribute("data-autosave-error", "");
-      message.textContent = item.textContent;
-      if (input.type === "hidden") {
-        // The map's points: say it next to the row's map summary.
-        const row = input.closest("[data-area-row]");
-        const summary = row && row.querySelector("[data-map-summary]");
-        if (summary) summary.append(message);
-        return;
-      }
-      input.classList.add("is-invalid");
-      input.setAttribute("aria-invalid", "true");
-      input.setAttribute("data-autosave-invalid", "");
-      (input.type === "radio" ? input.closest("fieldset") : input).insertAdjacentElement(
-        input.type === "radio" ? "beforeend" : "afterend", message);
-    });
-  }
-
-  function say(html) {
-    status.innerHTML = html;
-  }
-
-  form.addEventListener("htmx:beforeRequest", (event) => {
-    if (event.detail.elt !== form) return;
-    requestStarted = Date.now();
+  autosave = RecordAutosave.init({
+    form,
+    key: `session-record-draft-${form.dataset.recordId}`,
+    verb: "recorded",
+    swapStatuses: [400, 403, 409],
+    heldMarker: "[data-held]",
+    resetIfAbsent: 'input[type="hidden"][data-points]',
+    restoreRows,
+    afterRestore,
+    placeError,
   });
-
-  // Swap events name the target (the status line), not the form that asked.
-  form.addEventListener("htmx:beforeSwap", (event) => {
-    if (event.detail.target !== status) return;
-    const xhr = event.detail.xhr;
-    if (xhr.responseURL && xhr.responseURL.includes("/accounts/login/")) {
-      // The login expired: keep everything here and say how to carry on.
-      event.detail.shouldSwap = false;
-      const next = encodeURIComponent(window.location.pathname);
-      say(`<span class="text-danger" data-state="logged-out">Not saved: you are logged out. What you recorded is kept on this device; <a href="/accounts/login/?next=${next}">log in again</a> to continue.</span>`);
-      return;
-    }
-    if ([400, 403, 409].includes(xhr.status)) {
-      event.detail.shouldSwap = true;
-      event.detail.isError = false;
-    }
-  });
-
-  form.addEventListener("htmx:afterSwap", (event) => {
-    if (event.detail.target !== status) return;
-    const state = status.querySelector("[data-state]");
-    if (state && state.dataset.state === "saved") {
-      clearAutosaveErrors();
-      if (status.querySelector("[data-held]")) {
-        // Rows held back until complete: the copy on this device is the only one of them.
-        const local = readLocal();
-        if (local) {
-          local.held = true;
-          try { localStorage.setItem(key, JSON.stringify(local)); } catch (e) { /* ignore */ }
-        }
-      } else if (lastChange <= requestStarted) {
-        forgetLocal();
-      }
-    } else {
-      showFieldErrors();
-    }
-  });
-
-  function offline() {
-    say('<span class="text-warning-emphasis" data-state="offline">Not saved yet: no connection. What you recorded is kept on this device and saved when the connection is back.</span>');
-    clearTimeout(retryTimer);
-    retryTimer = setTimeout(() => htmx.trigger(form, "change"), 15000);
-  }
-
-  form.addEventListener("htmx:sendError", offline);
-  form.addEventListener("htmx:timeout", offline);
-  form.addEventListener("htmx:responseError", (event) => {
-    if (event.detail.xhr.status >= 500) offline();
-  });
-  window.addEventListener("online", () => htmx.trigger(form, "change"));
 
   // ---- photos: say which files will be sent ----
   const photoForm = document.getElementById("photo-form");
@@ -284,28 +166,5 @@
       const button = document.querySelector('[data-testid="upload-photos"]');
       if (button) button.disabled = true;
     });
-  }
-
-  // ---- on load: newer work on this device than on the server? ----
-  function restoreIfNewer() {
-    const local = readLocal();
-    if (form.dataset.bound === "1") {
-      keepLocal(); // a refused submit: what is on screen is what was typed
-    } else if (local && (local.savedAt > serverUpdated || local.held)) {
-      restore(local);
-      const when = new Date(local.savedAt).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-      notice.textContent = `Restored what you recorded on this device at ${when}; saving it now.`;
-      notice.hidden = false;
-      htmx.trigger(form, "change");
-    } else if (local) {
-      forgetLocal();
-    }
-  }
-
-  // After htmx has set up the form's triggers (it does so on DOMContentLoaded).
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", () => setTimeout(restoreIfNewer, 0));
-  } else {
-    setTimeout(restoreIfNewer, 0);
   }
 })();
