@@ -187,6 +187,9 @@ def test_practitioner_records_a_session_in_the_room(
     expect(abdomen.locator("[data-map-count]")).to_have_text("2")
     expect(abdomen.get_by_label("Injection points")).to_have_value("2")
     abdomen.get_by_label("Injection points").fill("40")  # the real count, typed
+    abdomen.get_by_label("Injection points").press("Tab")
+    # Wait for the answer to this save, not an earlier one that held the row back.
+    expect(page.get_by_test_id("save-status")).not_to_contain_text("missing", timeout=8000)
     expect(page.get_by_test_id("save-status")).to_contain_text("Saved", timeout=8000)
     expect(page.get_by_test_id("sign-blockers")).not_to_contain_text("treated area")
     screenshot(page, "session-03-areas-and-map")
