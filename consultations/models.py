@@ -36,13 +36,38 @@ class Product(models.Model):
         return self.name
 
 
-class Consultation(models.Model):
-    """The first visit: what the patient wants and has tried, the history version reviewed,
-    an assessment per area, what was explained, then a plan. Read-only once signed."""
+class SignedRecord(models.Model):
+    """A clinical record written as a draft and then signed: read-only afterwards, corrected
+    only by addenda. Consultations and session records are both."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         SIGNED = "signed", _("Signed")
+
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.DRAFT
+    )
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_signed(self):
+        return self.status == self.Status.SIGNED
+
+
+class Consultation(SignedRecord):
+    """The first visit: what the patient wants and has tried, the history version reviewed,
+    an assessment per area, what was explained, then a plan. Read-only once signed."""
 
     patient = models.ForeignKey(
         "patients.Patient", on_delete=models.PROTECT, related_name="consultations"
@@ -56,9 +81,6 @@ class Consultation(models.Model):
     )
     practitioner = models.ForeignKey(
         "clinic.Practitioner", on_delete=models.PROTECT, related_name="consultations"
-    )
-    status = models.CharField(
-        _("status"), max_length=8, choices=Status.choices, default=Status.DRAFT
     )
     complaint = models.TextField(_("what brings the patient"), blank=True)
     goals = models.TextField(_("goals"), blank=True)
@@ -104,15 +126,6 @@ class Consultation(models.Model):
         _("maintenance sessions, diet and exercise"), default=False
     )
     notes = models.TextField(_("notes"), blank=True)
-    signed_at = models.DateTimeField(null=True, blank=True)
-    signed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -127,10 +140,6 @@ class Consultation(models.Model):
 
     def __str__(self):
         return f"Consultation {self.patient} {self.created_at:%Y-%m-%d}"
-
-    @property
-    def is_signed(self):
-        return self.status == self.Status.SIGNED
 
     @property
     def bmi(self):
@@ -400,15 +409,11 @@ class Severity(models.TextChoices):
     SEVERE = "severe", _("Severe")
 
 
-class SessionRecord(models.Model):
+class SessionRecord(SignedRecord):
     """The legal record of one treatment session, written while the patient is in the room:
     what happened since last time, what was injected where (products, lots, volumes, points),
     photos, tolerance and adverse events, the aftercare given. Read-only once signed; signing
     completes the appointment."""
-
-    class Status(models.TextChoices):
-        DRAFT = "draft", _("Draft")
-        SIGNED = "signed", _("Signed")
 
     class Tolerance(models.TextChoices):
         GOOD = "good", _("Good")
@@ -423,9 +428,6 @@ class SessionRecord(models.Model):
     )
     practitioner = models.ForeignKey(
         "clinic.Practitioner", on_delete=models.PROTECT, related_name="session_records"
-    )
-    status = models.CharField(
-        _("status"), max_length=8, choices=Status.choices, default=Status.DRAFT
     )
     # Before injecting
     no_side_effects_since_last = models.BooleanField(
@@ -452,15 +454,6 @@ class SessionRecord(models.Model):
     aftercare_given = models.TextField(_("aftercare given"), blank=True)
     next_session_recommendation = models.TextField(_("for the next session"), blank=True)
     notes = models.TextField(_("notes"), blank=True)
-    signed_at = models.DateTimeField(null=True, blank=True)
-    signed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -481,10 +474,6 @@ class SessionRecord(models.Model):
 
     def __str__(self):
         return f"Session record {self.pk} · {self.patient}"
-
-    @property
-    def is_signed(self):
-        return self.status == self.Status.SIGNED
 
 
 class SideEffectReport(models.Model):
@@ -651,9 +640,6 @@ class AdverseEvent(models.Model):
 class SessionAddendum(models.Model):
     """A correction or addition to a signed session record, kept beside it."""
 
-    def __str__(self):
-        return f"Addendum {self.pk} to session record {self.record_id}"
-
     record = models.ForeignKey(SessionRecord, on_delete=models.PROTECT, related_name="addenda")
     text = models.TextField(_("addendum"))
     written_by = models.ForeignKey(
@@ -663,3 +649,6 @@ class SessionAddendum(models.Model):
 
     class Meta:
         ordering = ["written_at", "id"]
+
+    def __str__(self):
+        return f"Addendum {self.pk} to session record {self.record_id}"
