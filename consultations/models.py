@@ -299,10 +299,9 @@ class TreatmentPlan(models.Model):
         return self.price_per_session * self.planned_sessions
 
 
-class Addendum(models.Model):
-    """A correction or addition to a signed record: kept beside the original, never edited."""
+class AddendumBase(models.Model):
+    """What every addendum holds: a signed record is never edited, only added to."""
 
-    consultation = models.ForeignKey(Consultation, on_delete=models.PROTECT, related_name="addenda")
     text = models.TextField(_("addendum"))
     written_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -310,7 +309,14 @@ class Addendum(models.Model):
     written_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        abstract = True
         ordering = ["written_at", "id"]
+
+
+class Addendum(AddendumBase):
+    """A correction or addition to a signed record: kept beside the original, never edited."""
+
+    consultation = models.ForeignKey(Consultation, on_delete=models.PROTECT, related_name="addenda")
 
     def __str__(self):
         return f"Addendum {self.pk} to {self.consultation_id}"
@@ -637,18 +643,10 @@ class AdverseEvent(models.Model):
         return f"{self.get_kind_display()} ({self.get_severity_display()})"
 
 
-class SessionAddendum(models.Model):
+class SessionAddendum(AddendumBase):
     """A correction or addition to a signed session record, kept beside it."""
 
     record = models.ForeignKey(SessionRecord, on_delete=models.PROTECT, related_name="addenda")
-    text = models.TextField(_("addendum"))
-    written_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    written_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["written_at", "id"]
 
     def __str__(self):
         return f"Addendum {self.pk} to session record {self.record_id}"
