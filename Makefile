@@ -48,10 +48,15 @@ checks: deps services
 	$(PROD_ENV) $(PY) manage.py check --deploy --fail-level WARNING
 	DEBUG=1 $(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 
+# TEST_WORKERS: pytest-xdist processes, each with its own database and live server (default:
+# one per core). TEST_CLOCK=2027-11-07T04:40:00Z runs the suite as if the clock started then.
+TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
+
 pytest: deps services
-	@bash scripts/ensure_chromium.sh
+	@bash scripts/ensure_test_tools.sh
 	@mkdir -p staticfiles
-	DEBUG=1 $(PY) -m pytest -p no:cacheprovider --create-db
+	@echo "==> pytest with $(TEST_WORKERS) workers, clock: $${TEST_CLOCK:-the real clock ($$(date -u +%Y-%m-%dT%H:%M:%SZ))}"
+	DEBUG=1 $(PY) -m pytest -p no:cacheprovider --create-db -n $(TEST_WORKERS)
 
 test: lint checks pytest
 

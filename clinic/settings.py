@@ -3,6 +3,7 @@
 Every secret may also come from a file named by ``<NAME>_FILE`` (Docker/Kubernetes secrets).
 """
 
+import hashlib
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -119,6 +120,17 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL (postgres://...)")
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# The test database is named for this checkout, so two clones testing on one machine never
+# drop each other's; pytest-xdist adds its worker's suffix (_gw0, _gw1, ...) to it.
+DATABASES["default"]["TEST"] = {
+    "NAME": env.str(
+        "TEST_DATABASE_NAME",
+        default="test_{}_{}".format(
+            DATABASES["default"]["NAME"][:30],
+            hashlib.sha1(str(BASE_DIR).encode(), usedforsecurity=False).hexdigest()[:8],
+        ),
+    )
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "clinic.User"

@@ -6,6 +6,8 @@ from clinic.services import user_create
 from patients.consent_defaults import create_default_consent_templates
 from patients.models import ConsentTemplate
 
+pytest_plugins = ["tests.clock"]
+
 PASSWORD = "correct-horse-battery"
 
 

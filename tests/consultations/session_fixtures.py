@@ -1,13 +1,14 @@
 """Fixtures for the treatment-session record: a treatment appointment checked in today (New
 York), a product with a good and an expired lot."""
 
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
 from consultations.models import ProductLot
 from sessions.services import appointment_book, appointment_check_in
+from tests.clock import clinic_today, local_moment
 from tests.consultations.conftest import NEW_YORK
 
 
@@ -22,8 +23,7 @@ def book_treatment(setup, actor, patient, *, hour=11, days=0, check_in=True, **o
         "location": setup["location"],
         "appointment_type": setup["type"],
         "room": setup["room"],
-        "starts_at": datetime.combine(day, datetime.min.time()).replace(tzinfo=NEW_YORK)
-        + timedelta(hours=hour),
+        "starts_at": local_moment(day, hour, zone=NEW_YORK),
         "allow_outside_hours": True,
     }
     kwargs.update(overrides)
@@ -36,14 +36,14 @@ def book_treatment(setup, actor, patient, *, hour=11, days=0, check_in=True, **o
 @pytest.fixture
 def lot(product):
     return ProductLot.objects.create(
-        product=product, lot_number="PC-2026-118", expires_on=date.today() + timedelta(days=365)
+        product=product, lot_number="PC-2026-118", expires_on=clinic_today() + timedelta(days=365)
     )
 
 
 @pytest.fixture
 def expired_lot(product):
     return ProductLot.objects.create(
-        product=product, lot_number="PC-2024-007", expires_on=date.today() - timedelta(days=1)
+        product=product, lot_number="PC-2024-007", expires_on=clinic_today() - timedelta(days=1)
     )
 
 

@@ -4,7 +4,7 @@ recall (page, CSV export with safe cells, audited), with who may open what."""
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -19,6 +19,7 @@ from consultations.session_services import (
     session_record_sign,
     session_record_start,
 )
+from tests.clock import clinic_today
 from tests.consultations.session_fixtures import area_row, book_treatment
 from tests.patients.factories import PatientFactory
 
@@ -33,8 +34,8 @@ def lot_data(for_product, **overrides):
     data = {
         "product": for_product.pk,
         "lot_number": "PC-2027-001",
-        "expires_on": (date.today() + timedelta(days=400)).isoformat(),
-        "received_on": date.today().isoformat(),
+        "expires_on": (clinic_today() + timedelta(days=400)).isoformat(),
+        "received_on": clinic_today().isoformat(),
     }
     data.update(overrides)
     return data
@@ -160,7 +161,7 @@ def test_lots_page_costs_the_same_queries_for_many_products(
         other = Product.objects.create(name=f"Product {n}")
         for k in range(3):
             ProductLot.objects.create(
-                product=other, lot_number=f"L{n}-{k}", expires_on=date.today() + timedelta(days=k)
+                product=other, lot_number=f"L{n}-{k}", expires_on=clinic_today() + timedelta(days=k)
             )
 
     with django_assert_max_num_queries(len(few)):
@@ -177,7 +178,7 @@ def treated(clinic_setup, front_desk, consult_patient, product, lot, practitione
     """Two patients who received lot PC-2026-118 (one signed session, one still a draft) and
     one who received another lot."""
     other_lot = ProductLot.objects.create(
-        product=product, lot_number="PC-2026-200", expires_on=date.today() + timedelta(days=90)
+        product=product, lot_number="PC-2026-200", expires_on=clinic_today() + timedelta(days=90)
     )
     tricky = PatientFactory(
         legal_first_name='=HYPERLINK("http://evil.example")',

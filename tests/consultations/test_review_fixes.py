@@ -2,7 +2,7 @@
 submit) is a 409 naming the row that won, never a 500 from the unique constraint."""
 
 import threading
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from clinic.errors import ConflictError
 from consultations.models import Product, ProductLot
 from consultations.session_services import lot_add, product_add
+from tests.clock import clinic_today
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -54,7 +55,7 @@ def test_a_product_added_twice_at_once_is_a_conflict_with_the_winner(manager):
 
 def test_a_lot_registered_twice_at_once_is_a_conflict_with_the_winner(manager):
     product = Product.objects.create(name="PPC + DC")
-    expires = date.today() + timedelta(days=400)
+    expires = clinic_today() + timedelta(days=400)
     error = _race(
         lambda: ProductLot.objects.create(product=product, lot_number="L-1", expires_on=expires),
         lambda: lot_add(actor=manager, product=product, lot_number="L-1", expires_on=expires),

@@ -14,6 +14,7 @@ from consultations import session_services as services
 from consultations.models import Photo, Product, ProductLot, SessionRecord
 from sessions.models import AppointmentStatus
 from sessions.services import appointment_check_in
+from tests.clock import clinic_today
 from tests.consultations.session_fixtures import area_row, book_treatment, complete_draft
 from tests.patients.factories import MedicalHistoryFactory, PatientFactory
 from tests.sessions.test_courses import book_course
@@ -472,7 +473,7 @@ def test_practitioners_and_managers_register_lots(request, api, role, product, l
 
 def test_lots_usable_on_a_day(api, practitioner_user, product, lot, expired_lot):
     client = api(practitioner_user)
-    today = date.today().isoformat()
+    today = clinic_today().isoformat()
     everything = client.get("/api/v1/lots/").json()
     assert {row["id"] for row in everything["results"]} == {lot.pk, expired_lot.pk}
     usable = client.get(f"/api/v1/lots/?usable_on={today}").json()

@@ -32,6 +32,7 @@ from consultations.session_selectors import (
 from consultations.signals import session_record_signed
 from sessions.models import AppointmentStatus, AppointmentType, Course
 from sessions.services import appointment_check_in, course_book
+from tests.clock import clinic_today
 from tests.consultations.conftest import NEW_YORK
 from tests.consultations.session_fixtures import area_row, book_treatment, complete_draft
 from tests.patients.factories import MedicalHistoryFactory, PatientFactory
@@ -499,12 +500,12 @@ def test_lots_usable_on_a_day_leave_out_expired_and_out_of_stock_lots(
     manager, product, lot, expired_lot
 ):
     used_up = ProductLot.objects.create(
-        product=product, lot_number="USED-UP", expires_on=date.today() + timedelta(days=30)
+        product=product, lot_number="USED-UP", expires_on=clinic_today() + timedelta(days=30)
     )
     services.lot_set_in_stock(actor=manager, lot=used_up, in_stock=False)
-    assert list(lots_for_session(date.today())) == [lot]
-    assert list(lots_for_session(date.today() - timedelta(days=2))) == [expired_lot, lot]
-    assert list(lots_for_session(date.today(), product_ids=[999])) == []
+    assert list(lots_for_session(clinic_today())) == [lot]
+    assert list(lots_for_session(clinic_today() - timedelta(days=2))) == [expired_lot, lot]
+    assert list(lots_for_session(clinic_today(), product_ids=[999])) == []
     assert AuditEvent.objects.filter(action="lot.stock_changed", detail__in_stock=False).exists()
 
 

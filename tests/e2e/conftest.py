@@ -2,6 +2,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import sync_playwright
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
@@ -40,6 +41,9 @@ def new_page(browser, live_server):
     def _new(viewport=LAPTOP, **kwargs):
         context = browser.new_context(viewport=viewport, base_url=live_server.url, **kwargs)
         context.set_default_timeout(10_000)
+        # The page's clock starts where the server's is (TEST_CLOCK, or a test's pinned
+        # moment) and runs on, so "today" in the calendar is the server's today.
+        context.clock.install(time=timezone.now())
         contexts.append(context)
         return context.new_page()
 

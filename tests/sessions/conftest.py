@@ -52,8 +52,12 @@ def book(setup, actor, patient, start, **overrides):
     return appointment_book(**kwargs)
 
 
-# A fixed "now" well before the December 2026 bookings, for services that take ``now=``.
+# A fixed "now" well before the December 2026 bookings (LUNCH is Tuesday 1 December), for
+# services that take ``now=`` and as the pinned clock of modules that name those dates.
 BEFORE_BOOKINGS = datetime(2026, 11, 1, 9, 0, tzinfo=NEW_YORK)
+# ``pytestmark = [pytest.mark.django_db, BEFORE_THE_BOOKINGS]``: the clock starts at
+# BEFORE_BOOKINGS for each test of the module, whatever the date or TEST_CLOCK.
+BEFORE_THE_BOOKINGS = pytest.mark.time_machine(BEFORE_BOOKINGS, tick=True)
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Front desk's today list and the practitioner's day: what they show, the quick actions,
 who may use them, and their query counts."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -10,10 +10,17 @@ from clinic.models import AuditEvent
 from patients.models import Allergy
 from sessions.models import Appointment
 from sessions.services import appointment_book, appointment_check_in
+from tests.clock import local_moment, next_weekday
 from tests.patients.factories import MedicalHistoryFactory, PatientFactory
 from tests.sessions.conftest import NEW_YORK
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _late_afternoon(today_at):
+    """The lists are read at 16:00 on the suite's day, after the visits these tests book."""
+    today_at(16)
 
 
 def book_today(setup, actor, patient, hour):
@@ -25,8 +32,7 @@ def book_today(setup, actor, patient, hour):
         location=setup["location"],
         appointment_type=setup["type"],
         room=setup["room"],
-        starts_at=datetime.combine(today, datetime.min.time()).replace(tzinfo=NEW_YORK)
-        + timedelta(hours=hour),
+        starts_at=local_moment(today, hour, zone=NEW_YORK),
         allow_outside_hours=True,
     )
 
@@ -115,7 +121,7 @@ def test_the_patient_chart_shows_the_course_and_next_visits(clinic_setup, front_
     from sessions.services import course_book
 
     patient = PatientFactory()
-    first = datetime(2027, 3, 2, 12, 30, tzinfo=NEW_YORK)
+    first = local_moment(next_weekday(1, zone=NEW_YORK), 12, 30, zone=NEW_YORK)
     course_book(
         actor=front_desk,
         patient=patient,

@@ -81,8 +81,11 @@ def test_cancelling_withdraws_the_waiting_reminders(appointment, front_desk):
     }
 
 
-def test_arriving_or_missing_withdraws_the_waiting_reminders(clinic_setup, front_desk, messaging):
-    start = timezone.now().replace(microsecond=0) + timedelta(hours=5)
+def test_arriving_or_missing_withdraws_the_waiting_reminders(
+    clinic_setup, front_desk, messaging, today_at
+):
+    # Booked at 09:00 for 14:00: the two-hour SMS is due at noon, outside the quiet hours.
+    start = today_at(9, tick=False) + timedelta(hours=5)
     arrived = book(clinic_setup, front_desk, consenting_patient(), start, allow_outside_hours=True)
     appointment_check_in(actor=front_desk, appointment=arrived)
     assert {m.status_reason for m in rows_of(arrived)} == {"The patient has arrived."}

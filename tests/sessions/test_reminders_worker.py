@@ -25,13 +25,18 @@ from django.utils import timezone
 
 from sessions.models import OutboundMessage, ReminderPolicy
 from sessions.services import appointment_check_in, appointment_complete, appointment_start
+from tests.clock import clock_env
 from tests.fake_twilio import FakeTwilio
 from tests.sessions.conftest import book
 from tests.sessions.reminder_helpers import SITE, at, consenting_patient, future_day, make_due
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-REDIS_TEST_URL = os.environ.get("REMINDERS_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
+# One Redis database per pytest-xdist worker (5 for gw0, 6 for gw1, ...): each flushes its own.
+_XDIST_INDEX = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+REDIS_TEST_URL = os.environ.get(
+    "REMINDERS_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{5 + _XDIST_INDEX % 10}"
+)
 BASE_DIR = Path(__file__).resolve().parents[2]
 PHONE = "+12125550142"
 
@@ -140,6 +145,8 @@ def workers(transactional_db, tmp_path, redis_db, fake_twilio, settings):
         "MESSAGES_SENDING_STALE_SECONDS": "3",
         "SMS_TIMEOUT_SECONDS": "60",
         **fake_twilio.settings(),
+        # The worker's "now" is the suite's (TEST_CLOCK), or due messages would not be due.
+        **clock_env(),
     }
     settings.SITE_URL = SITE
     found = Workers(tmp_path, env)

@@ -480,7 +480,7 @@ class Command(BaseCommand):
                 Consultation.objects.filter(pk=consultation.pk).update(created_at=when)
                 AreaAssessment.objects.filter(consultation=consultation).update(recorded_at=when)
 
-        today = date.today()
+        today = timezone.localdate(timezone=Location.objects.get(code="NYC").zone)
         lots = {}
         for product in Product.objects.filter(name__in=DEMO_LOT_CODES):
             code = DEMO_LOT_CODES[product.name]
@@ -685,9 +685,11 @@ class Command(BaseCommand):
             )
             for appointment in course.appointments.order_by("starts_at"):
                 play_out(appointment, missed=index == 2 and appointment.session_number == 2)
-        # New patients' consultations in the coming days.
+        # New patients' consultations on the coming working days, one an evening, so that
+        # whatever day the demo is built on they never crowd into one.
+        day = today
         for offset, patient in enumerate(patients[12:18]):
-            day = today + timedelta(days=1 + offset)
+            day += timedelta(days=1)
             while day.weekday() > 4:
                 day += timedelta(days=1)
             book_in_a_free_room(
@@ -775,7 +777,7 @@ class Command(BaseCommand):
         newcomer = patients[-1]
         if not IntakeInvitation.objects.filter(patient=newcomer).exists():
             patient_services.intake_invitation_send(
-                actor=front_desk, patient=newcomer, base_url="http://127.0.0.1:8000"
+                actor=front_desk, patient=newcomer, base_url=settings.SITE_URL
             )
 
     @staticmethod
