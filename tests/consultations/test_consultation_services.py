@@ -12,6 +12,7 @@ from consultations.models import AreaAssessment, Consultation
 from patients.models import Allergy
 from patients.selectors import current_alerts, current_history
 from patients.services import alert_acknowledge
+from tests.clock import clinic_today, local_moment, next_weekday
 from tests.patients.factories import MedicalHistoryFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -292,7 +293,7 @@ def test_plan_out_of_range_is_refused(consultation, practitioner_user, product, 
 def test_booking_the_course_links_it_to_the_signed_plan(
     consultation, practitioner_user, product, clinic_setup
 ):
-    from datetime import datetime, timedelta
+    from datetime import timedelta
 
     from sessions.services import course_book
     from tests.sessions.conftest import NEW_YORK
@@ -311,7 +312,12 @@ def test_booking_the_course_links_it_to_the_signed_plan(
         },
     )
     services.consultation_sign(actor=practitioner_user, consultation=consultation)
-    first = datetime(2027, 2, 2, 12, 30, tzinfo=NEW_YORK)
+    first = local_moment(
+        next_weekday(1, after=clinic_today() + timedelta(weeks=8), zone=NEW_YORK),
+        12,
+        30,
+        zone=NEW_YORK,
+    )
     course = course_book(
         actor=practitioner_user,
         patient=consultation.patient,

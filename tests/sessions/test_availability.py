@@ -7,9 +7,16 @@ from clinic.models import Practitioner, Room, WorkingHoursException
 from sessions.models import Appointment, AppointmentType
 from sessions.selectors import appointments_in_range, available_slots, location_day
 from tests.patients.factories import PatientFactory
-from tests.sessions.conftest import BEFORE_BOOKINGS, LUNCH, NEW_YORK, book, give_hours
+from tests.sessions.conftest import (
+    BEFORE_BOOKINGS,
+    BEFORE_THE_BOOKINGS,
+    LUNCH,
+    NEW_YORK,
+    book,
+    give_hours,
+)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, BEFORE_THE_BOOKINGS]
 
 TUESDAY = date(2026, 12, 1)
 SUNDAY = date(2026, 12, 6)

@@ -10,7 +10,10 @@ from sessions import services
 from sessions.models import Appointment, Course
 from sessions.selectors import course_progress
 from tests.patients.factories import PatientFactory
-from tests.sessions.conftest import BEFORE_BOOKINGS, NEW_YORK, book
+from tests.sessions.conftest import BEFORE_BOOKINGS, BEFORE_THE_BOOKINGS, NEW_YORK, book
+
+# They name dates of 2026 as ahead or behind: the clock is pinned before them.
+pytestmark = BEFORE_THE_BOOKINGS
 
 FIRST_MONDAY = date(2026, 12, 7)
 

@@ -13,7 +13,10 @@ from sessions import services
 from sessions.diary import Diary
 from sessions.models import Appointment
 from tests.patients.factories import PatientFactory
-from tests.sessions.conftest import LUNCH, NEW_YORK, book
+from tests.sessions.conftest import BEFORE_THE_BOOKINGS, LUNCH, NEW_YORK, book
+
+# They name dates of 2026 and 2027 as ahead or behind: the clock is pinned before them.
+pytestmark = BEFORE_THE_BOOKINGS
 
 BEFORE = datetime(2027, 1, 4, 9, tzinfo=NEW_YORK)
 EST, EDT = timedelta(hours=-5), timedelta(hours=-4)

@@ -186,10 +186,12 @@ def test_booking_plans_the_default_reminders(clinic_setup, front_desk, messaging
     assert all(m.next_attempt_at == m.scheduled_for for m in planned)
 
 
-def test_reminders_already_past_when_booking_are_not_planned(clinic_setup, front_desk, messaging):
-    from django.utils import timezone
-
-    start = timezone.now().replace(microsecond=0) + timedelta(hours=30)
+def test_reminders_already_past_when_booking_are_not_planned(
+    clinic_setup, front_desk, messaging, today_at
+):
+    # Booked at 10:00 for 16:00 tomorrow: the 48-hour reminder is already past, the 24-hour
+    # one and the two-hour SMS (14:00 tomorrow) are ahead and outside the quiet hours.
+    start = today_at(10, tick=False) + timedelta(hours=30)
     appointment = book(
         clinic_setup, front_desk, consenting_patient(), start, allow_outside_hours=True
     )

@@ -7,9 +7,9 @@ from clinic.models import AuditEvent, WorkingHoursException
 from sessions import services
 from sessions.models import Appointment
 from tests.patients.factories import PatientFactory
-from tests.sessions.conftest import BEFORE_BOOKINGS, LUNCH, NEW_YORK, book
+from tests.sessions.conftest import BEFORE_BOOKINGS, BEFORE_THE_BOOKINGS, LUNCH, NEW_YORK, book
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, BEFORE_THE_BOOKINGS]
 
 FIRST_MONDAY = date(2026, 12, 7)
 

@@ -6,9 +6,9 @@ from clinic.errors import ApplicationError, ConflictError
 from clinic.models import AuditEvent
 from sessions import services
 from tests.patients.factories import PatientFactory
-from tests.sessions.conftest import LUNCH, book
+from tests.sessions.conftest import BEFORE_THE_BOOKINGS, LUNCH, book
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, BEFORE_THE_BOOKINGS]
 
 
 @pytest.fixture
