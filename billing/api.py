@@ -21,8 +21,7 @@ from rest_framework.views import APIView
 from clinic import audit
 from clinic.errors import ApplicationError
 from clinic.models import Location
-from clinic.permissions import IsPortalUser, roles_permission
-from clinic.roles import Role
+from clinic.permissions import FrontDesk, IsPortalUser
 from patients.selectors import patient_for_portal_user, patient_get_for_user
 from sessions.models import AppointmentType, Course
 
@@ -45,7 +44,6 @@ from .serializers import (
     RefundSerializer,
 )
 
-Billers = roles_permission(Role.MANAGER, Role.FRONT_DESK)
 ERROR = inline_serializer(
     "BillingError",
     {"detail": serializers.CharField(), "id": serializers.IntegerField(required=False)},
@@ -117,14 +115,14 @@ class _InvoiceList(generics.ListAPIView):
 
 @extend_schema(summary="Invoices and credit notes (newest first)")
 class InvoiceList(_InvoiceList):
-    permission_classes = [Billers]
+    permission_classes = [FrontDesk]
 
     def get_queryset(self):
         return selectors.invoice_list(self.request.user)
 
 
 class InvoiceDetail(APIView):
-    permission_classes = [Billers]
+    permission_classes = [FrontDesk]
 
     @extend_schema(responses=InvoiceDetailSerializer, summary="One invoice with its lines")
     def get(self, request, pk):
@@ -132,7 +130,7 @@ class InvoiceDetail(APIView):
 
 
 class InvoiceIssue(APIView):
-    permission_classes = [Billers]
+    permission_classes = [FrontDesk]
 
     @extend_schema(
         request=None,
@@ -146,7 +144,7 @@ class InvoiceIssue(APIView):
 
 
 class InvoiceCredit(APIView):
-    permission_classes = [Billers]
+    permission_classes = [FrontDesk]
 
     @extend_schema(
         request=CreditRequestSerializer,
@@ -184,7 +182,7 @@ class PaymentFilter(django_filters.FilterSet):
 class PaymentListCreate(generics.ListAPIView):
     """Payments (newest first) with refunds; POST takes a payment for an invoice."""
 
-    permission_classes = [Billers]
+    permission_classes = [FrontDesk]
     serializer_class = PaymentSerializer
     filterset_class = PaymentFilter
 
@@ -252,7 +250,7 @@ class PaymentListCreate(generics.ListAPIView):
 
 
 class PaymentRefund(APIView):
-    permission_classes = [Billers]
+    permission_classes = [FrontDesk]
 
     @extend_schema(
         request=RefundRequestSerializer,
@@ -278,7 +276,7 @@ class PackageFilter(django_filters.FilterSet):
 
 
 class PackageListCreate(generics.ListAPIView):
-    permission_classes = [Billers]
+    permission_classes = [FrontDesk]
     serializer_class = PackageSerializer
     filterset_class = PackageFilter
 
@@ -328,7 +326,7 @@ class PackageListCreate(generics.ListAPIView):
 
 
 class PackageDetail(APIView):
-    permission_classes = [Billers]
+    permission_classes = [FrontDesk]
 
     @extend_schema(responses=PackageSerializer, summary="One package with its sessions left")
     def get(self, request, pk):
@@ -336,7 +334,7 @@ class PackageDetail(APIView):
 
 
 class PriceListView(APIView):
-    permission_classes = [Billers]
+    permission_classes = [FrontDesk]
 
     @extend_schema(
         parameters=[OpenApiParameter("on", OpenApiTypes.DATE, description="Day (default: today)")],
@@ -364,7 +362,7 @@ def _ledger_body(user, patient):
 
 
 class PatientLedger(APIView):
-    permission_classes = [Billers]
+    permission_classes = [FrontDesk]
 
     @extend_schema(responses=LedgerSerializer, summary="A patient's ledger, balance and packages")
     def get(self, request, patient_id):

@@ -22,7 +22,7 @@ from django.http import Http404
 
 from clinic import audit
 from clinic.models import ClinicSettings
-from clinic.roles import Role
+from clinic.roles import DESK_ROLES, Role
 from patients.selectors import patient_for_portal_user
 
 from .models import (
@@ -39,12 +39,11 @@ from .models import (
 from .money import ZERO, tax_breakdown
 from .services.common import with_unallocated
 
-BILLERS = (Role.MANAGER, Role.FRONT_DESK)
 _MONEY = DecimalField(**MONEY)
 
 
 def can_bill(user):
-    return user.is_authenticated and user.is_active and user.role in BILLERS
+    return user.is_authenticated and user.is_active and user.role in DESK_ROLES
 
 
 def is_patient(user):

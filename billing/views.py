@@ -17,8 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clinic import audit
 from clinic.errors import ApplicationError
 from clinic.lib.forms import add_service_error
-from clinic.permissions import role_required
-from clinic.roles import Role
+from clinic.permissions import desk_required
 from sessions.selectors import appointment_get_for_user
 
 from . import selectors, services, tasks
@@ -28,8 +27,6 @@ from .models import Allocation, Invoice, InvoiceLine, PaymentMethod
 from .money import format_money, round_money
 from .pdf import render_pdf
 
-DESK = (Role.MANAGER, Role.FRONT_DESK)
-desk_required = role_required(*DESK)
 PAGE_SIZE = 50
 
 

@@ -5,7 +5,7 @@ from functools import wraps
 from django.core.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 
-from .roles import Role
+from .roles import CLINICAL_ROLES, DESK_ROLES, STAFF_ROLES, Role
 
 
 def _require(test):
@@ -47,6 +47,11 @@ def manager_required(view):
     return role_required(Role.MANAGER)(view)
 
 
+desk_required = role_required(*DESK_ROLES)
+clinician_required = role_required(*CLINICAL_ROLES)
+staff_role_required = role_required(*STAFF_ROLES)
+
+
 class IsClinicStaff(BasePermission):
     message = "This is for the clinic's staff only."
 
@@ -72,3 +77,9 @@ def roles_permission(*roles):
 
     _HasRole.__name__ = "HasRole_" + "_".join(r.name for r in roles)
     return _HasRole
+
+
+FrontDesk = roles_permission(*DESK_ROLES)
+Clinicians = roles_permission(*CLINICAL_ROLES)
+SchedulingStaff = roles_permission(*STAFF_ROLES)
+Managers = roles_permission(Role.MANAGER)

@@ -29,6 +29,12 @@ class Role(Enum):
         return self is not Role.PATIENT
 
 
+# Who may do what, named once. Pages use them as ``role_required(*DESK_ROLES)`` (or the
+# decorators in clinic/permissions.py), the API as its permission classes (``FrontDesk``, ...).
+DESK_ROLES = (Role.MANAGER, Role.FRONT_DESK)  # book, check in, bill, take payments
+CLINICAL_ROLES = (Role.MANAGER, Role.PRACTITIONER)  # read and write the clinical record
+STAFF_ROLES = (Role.MANAGER, Role.FRONT_DESK, Role.PRACTITIONER)  # read the schedule
+
 STAFF = ["clinic.access_staff_pages"]
 
 ROLE_PERMISSIONS = {

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "sessions.apps.TreatmentSessionsConfig",
     "consultations",
     "billing",
+    "demo",
 ]
 
 MIDDLEWARE = [

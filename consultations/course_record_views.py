@@ -26,14 +26,14 @@ from clinic.areas import BodyArea
 from clinic.errors import ApplicationError
 from clinic.lib.forms import add_service_error
 from clinic.models import Practitioner
-from clinic.permissions import manager_required, role_required
+from clinic.permissions import clinician_required, manager_required, role_required
 from clinic.roles import Role
 from sessions.models import AppointmentStatus
 from sessions.selectors import course_get_for_user
 from sessions.services import course_clear_review
 
 from .lot_forms import LotForm, RecallSearchForm
-from .lot_selectors import LOT_KEEPERS, can_change_stock, lots_with_number, products_with_lots
+from .lot_selectors import can_change_stock, lots_with_number, products_with_lots
 from .models import ProductLot
 from .session_selectors import course_clinical_view, lot_recall
 from .session_services import lot_add, lot_set_in_stock
@@ -179,7 +179,7 @@ def course_review_clear(request, pk):
 # --- Product lots ------------------------------------------------------------------------------
 
 
-@role_required(*LOT_KEEPERS)
+@clinician_required
 @require_http_methods(["GET", "POST"])
 def lot_list(request):
     """Every product with its lots (expiry, in stock, expired), and the form to register a

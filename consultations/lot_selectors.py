@@ -5,16 +5,14 @@ from django.db.models import Count, Prefetch
 from django.http import Http404
 
 from clinic.permissions import has_role
-from clinic.roles import Role
+from clinic.roles import CLINICAL_ROLES, Role
 
 from .models import Product, ProductLot
-
-LOT_KEEPERS = (Role.MANAGER, Role.PRACTITIONER)
 
 
 def can_keep_lots(user):
     """Managers and practitioners see the lots and register new deliveries."""
-    return has_role(user, *LOT_KEEPERS)
+    return has_role(user, *CLINICAL_ROLES)
 
 
 def can_change_stock(user):

@@ -11,8 +11,7 @@ from rest_framework.views import APIView
 
 from clinic import audit
 from clinic.areas import BodyArea
-from clinic.permissions import roles_permission
-from clinic.roles import Role
+from clinic.permissions import Clinicians
 from patients.selectors import patient_get_for_user
 from sessions.models import AppointmentType
 from sessions.selectors import appointment_get_for_user
@@ -20,8 +19,6 @@ from sessions.selectors import appointment_get_for_user
 from . import services
 from .models import Addendum, AreaAssessment, Condition, Consultation, Product, TreatmentPlan
 from .record_selectors import consultation_get_for_user, consultation_queryset_for_user
-
-Clinicians = roles_permission(Role.MANAGER, Role.PRACTITIONER)
 
 
 # ---- what goes out ----

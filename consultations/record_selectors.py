@@ -9,15 +9,13 @@ from django.utils.translation import gettext as _
 from clinic import audit
 from clinic.areas import BodyArea
 from clinic.permissions import has_role
-from clinic.roles import Role
+from clinic.roles import CLINICAL_ROLES, Role
 
 from .models import Addendum, Consultation, Photo, SessionRecord
 
-CLINICIANS = (Role.PRACTITIONER, Role.MANAGER)
-
 
 def can_view_consultations(user):
-    return has_role(user, *CLINICIANS)
+    return has_role(user, *CLINICAL_ROLES)
 
 
 def _with_record(queryset):

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from clinic import audit
 from clinic.models import ClinicSettings
-from clinic.roles import Role
+from clinic.roles import CLINICAL_ROLES, Role
 from patients.models import ConsentKind, ConsentSignature
 
 from .models import AreaAssessment, Photo
@@ -17,8 +17,6 @@ from .models import AreaAssessment, Photo
 # --- Injection-site photos ------------------------------------------------------------------
 # Practitioners and managers see every patient's photos; front desk only when the clinic
 # allows it; a patient only their own, and only when the clinic shows photos in the portal.
-
-CLINICAL_ROLES = (Role.MANAGER, Role.PRACTITIONER)
 
 
 def _role(user):

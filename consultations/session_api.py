@@ -22,8 +22,7 @@ from rest_framework.views import APIView
 
 from clinic import audit
 from clinic.areas import BodyArea
-from clinic.permissions import roles_permission
-from clinic.roles import Role
+from clinic.permissions import Clinicians, Managers
 from sessions.selectors import appointment_get_for_user
 
 from . import session_services as services
@@ -49,9 +48,6 @@ from .session_selectors import (
     session_record_get_for_user,
     session_records_for_user,
 )
-
-Clinicians = roles_permission(Role.MANAGER, Role.PRACTITIONER)
-Managers = roles_permission(Role.MANAGER)
 
 
 # ---- what goes out ----

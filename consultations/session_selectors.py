@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from clinic import audit
 from clinic.areas import BodyArea
 from clinic.permissions import has_role
-from clinic.roles import Role
+from clinic.roles import CLINICAL_ROLES, Role
 from patients.selectors import current_alerts, current_history
 from sessions.models import Appointment, AppointmentStatus, Course
 from sessions.selectors import course_progress
@@ -25,12 +25,11 @@ from .models import (
     SessionRecord,
     TreatedArea,
 )
-from .record_selectors import CLINICIANS
 from .selectors import can_view_photos, photo_queryset_for_user
 
 
 def can_view_session_records(user):
-    return has_role(user, *CLINICIANS)
+    return has_role(user, *CLINICAL_ROLES)
 
 
 def _with_record(queryset):

@@ -17,13 +17,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from clinic.areas import BodyArea
 from clinic.errors import ApplicationError, ConflictError
 from clinic.lib.forms import add_service_error
-from clinic.permissions import role_required
+from clinic.permissions import clinician_required
 from sessions.selectors import appointment_get_for_user
 
 from . import session_services as services
 from .models import Photo, SessionRecord
 from .photo_services import photo_add
-from .record_selectors import CLINICIANS
 from .selectors import has_photo_consent
 from .session_forms import (
     ADVERSE_EVENTS_PREFIX,
@@ -53,7 +52,6 @@ from .session_selectors import (
     session_records_for_user,
 )
 
-clinician_required = role_required(*CLINICIANS)
 PAGE = "consultations/session_record.html"
 STATUS = "consultations/partials/session_save_status.html"
 _ROW_ERROR = re.compile(

@@ -17,7 +17,7 @@ from clinic.areas import BodyArea
 from clinic.errors import ApplicationError
 from clinic.lib.forms import add_service_error
 from clinic.models import ClinicSettings
-from clinic.permissions import role_required
+from clinic.permissions import clinician_required
 from clinic.roles import Role
 from patients.forms import AlertAcknowledgeForm
 from patients.selectors import current_alerts, current_history, patient_get_for_user
@@ -37,10 +37,9 @@ from .forms import (
     assessment_initial,
 )
 from .models import Consultation
-from .record_selectors import CLINICIANS, consultation_get_for_user, consultations_of_patient
+from .record_selectors import consultation_get_for_user, consultations_of_patient
 from .selectors import photos_of_consultation
 
-clinician_required = role_required(*CLINICIANS)
 # Filled in by the practitioner (the interval has a default): the plan has been started.
 PLAN_STARTED_BY = ["areas", "product", "appointment_type", "planned_sessions", "price_per_session"]
 ADDED_ROW = "added"  # the row of the "add area" controls, on a submit without JavaScript

@@ -14,8 +14,7 @@ from rest_framework.views import APIView
 
 from clinic import audit
 from clinic.errors import ApplicationError
-from clinic.permissions import IsPortalUser, roles_permission
-from clinic.roles import Role
+from clinic.permissions import FrontDesk, IsPortalUser, SchedulingStaff
 from patients.selectors import patient_for_portal_user
 
 from . import selectors, services
@@ -40,8 +39,6 @@ from .serializers import (
     place_in_zone,
 )
 
-SchedulingStaff = roles_permission(Role.MANAGER, Role.FRONT_DESK, Role.PRACTITIONER)
-Bookers = roles_permission(Role.MANAGER, Role.FRONT_DESK)
 CONFLICT = OpenApiResponse(ConflictSerializer, description=_("Clash or illegal status change"))
 
 
@@ -80,7 +77,7 @@ class AppointmentListCreate(generics.ListAPIView):
     filterset_class = AppointmentFilter
 
     def get_permissions(self):
-        return [Bookers()] if self.request.method == "POST" else [SchedulingStaff()]
+        return [FrontDesk()] if self.request.method == "POST" else [SchedulingStaff()]
 
     def get_queryset(self):
         params = self.request.query_params
@@ -129,7 +126,7 @@ class AppointmentListCreate(generics.ListAPIView):
 
 class AppointmentDetail(APIView):
     def get_permissions(self):
-        return [Bookers()] if self.request.method == "PATCH" else [SchedulingStaff()]
+        return [FrontDesk()] if self.request.method == "PATCH" else [SchedulingStaff()]
 
     @extend_schema(responses=AppointmentSerializer, summary="One appointment")
     def get(self, request, pk):
@@ -162,7 +159,7 @@ class AppointmentDetail(APIView):
 class _Transition(APIView):
     """POST moves the appointment to another status; 409 if the rules forbid it."""
 
-    permission_classes = [Bookers]
+    permission_classes = [FrontDesk]
     service = None
 
     @extend_schema(request=None, responses={200: AppointmentSerializer, 409: CONFLICT})
@@ -196,7 +193,7 @@ class AppointmentComplete(_Transition):
 
 
 class AppointmentCancel(APIView):
-    permission_classes = [Bookers]
+    permission_classes = [FrontDesk]
 
     @extend_schema(
         request=CancelSerializer,
@@ -219,7 +216,7 @@ class AppointmentCancel(APIView):
 
 
 class Availability(APIView):
-    permission_classes = [Bookers]
+    permission_classes = [FrontDesk]
 
     @extend_schema(
         parameters=[AvailabilityQuerySerializer],
@@ -244,7 +241,7 @@ class Availability(APIView):
 
 
 class CourseProposals(APIView):
-    permission_classes = [Bookers]
+    permission_classes = [FrontDesk]
 
     @extend_schema(
         request=CourseProposeSerializer,
@@ -278,7 +275,7 @@ class CourseListCreate(generics.ListAPIView):
     pagination_class = CalendarPagination
 
     def get_permissions(self):
-        return [Bookers()] if self.request.method == "POST" else [SchedulingStaff()]
+        return [FrontDesk()] if self.request.method == "POST" else [SchedulingStaff()]
 
     @extend_schema(
         parameters=[OpenApiParameter("patient", OpenApiTypes.INT)],
@@ -332,7 +329,7 @@ class CourseDetail(APIView):
 
 
 class CourseAddSession(APIView):
-    permission_classes = [Bookers]
+    permission_classes = [FrontDesk]
 
     @extend_schema(
         request=AddSessionSerializer,
@@ -362,7 +359,7 @@ class CourseAddSession(APIView):
 
 
 class PortalInbox(APIView):
-    permission_classes = [Bookers]
+    permission_classes = [FrontDesk]
 
     @extend_schema(responses=PortalRequestSerializer(many=True), summary="Front desk's inbox")
     def get(self, request):

@@ -24,8 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clinic.errors import ApplicationError, ConflictError
 from clinic.lib.forms import add_service_error
 from clinic.models import Location, Practitioner, Room, WorkingHours
-from clinic.permissions import role_required
-from clinic.roles import Role
+from clinic.permissions import desk_required
 from patients.selectors import patient_queryset_for_user
 
 from . import day_extras, selectors, services
@@ -40,8 +39,6 @@ DAY_FROM, DAY_UNTIL = time(7), time(21)
 # Where the service names a field the calendar's forms call differently.
 BOOKING_FIELDS = {"start": "time", "end": "duration_minutes", "type": "appointment_type"}
 MOVE_FIELDS = {"start": "time", "end": "time"}
-
-desk_only = role_required(Role.MANAGER, Role.FRONT_DESK)
 
 
 # -- reads the calendar needs (scheduling set-up, no patient data) ------------------------------
@@ -124,7 +121,7 @@ def _calendar_url(location=None, day=None, view=None):
 
 
 @require_GET
-@desk_only
+@desk_required
 def calendar(request):
     """Day and week views for one location, a column per practitioner or per room."""
     locations = _active_locations()
@@ -270,7 +267,7 @@ def _done(request, pk, notice):
 
 
 @require_GET
-@desk_only
+@desk_required
 def appointment_panel(request, pk):
     """Everything front desk needs about one appointment, with its actions."""
     return _render_panel(request, pk)
@@ -284,7 +281,7 @@ TRANSITIONS = {
 
 
 @require_POST
-@desk_only
+@desk_required
 def appointment_transition(request, pk, action):
     """Check in, confirm or mark a no-show: one service each; a refusal is shown in the panel."""
     if action not in TRANSITIONS:
@@ -299,7 +296,7 @@ def appointment_transition(request, pk, action):
 
 
 @require_POST
-@desk_only
+@desk_required
 def appointment_cancel(request, pk):
     """Cancel with a reason, by the clinic or because the patient asked."""
     appointment = selectors.appointment_get_for_user(request.user, pk)
@@ -334,7 +331,7 @@ def _add_error(form, exc, fields):
 
 
 @require_POST
-@desk_only
+@desk_required
 def appointment_move(request, pk):
     """Move to a new date and time (the length is kept), optionally with every later
     session of the course; the same checks as dragging it on the calendar."""
@@ -439,7 +436,7 @@ def _book(request, form):
 
 
 @require_http_methods(["GET", "POST"])
-@desk_only
+@desk_required
 def appointment_new(request):
     """Book one appointment at the slot clicked on the calendar. A time outside working
     hours offers the override; a clash is named on the time field."""
@@ -505,14 +502,14 @@ def _render_inbox(request):
 
 
 @require_GET
-@desk_only
+@desk_required
 def inbox(request):
     """What patients did online and nobody has dealt with yet (polled by the calendar)."""
     return _render_inbox(request)
 
 
 @require_POST
-@desk_only
+@desk_required
 def inbox_done(request, pk):
     """Front desk has dealt with it: it leaves the inbox."""
     portal_request = selectors.portal_request_get_for_user(request.user, pk)

@@ -23,7 +23,7 @@ from clinic.areas import BodyArea
 from clinic.errors import ApplicationError
 from clinic.lib.forms import add_service_error
 from clinic.permissions import role_required
-from clinic.roles import Role
+from clinic.roles import DESK_ROLES, STAFF_ROLES, Role
 from patients.selectors import patient_get_for_user, patient_queryset_for_user, patient_search
 
 from . import selectors, services
@@ -40,9 +40,7 @@ from .course_forms import (
 from .models import AppointmentType, Course
 from .services import local_start
 
-BOOKERS = (Role.MANAGER, Role.FRONT_DESK)
 # A practitioner may book the course they just planned at the end of the consultation.
-READERS = (Role.MANAGER, Role.FRONT_DESK, Role.PRACTITIONER)
 ROWS_PREFIX = "s"
 PATIENT_RESULTS = 20
 
@@ -270,7 +268,7 @@ def _patient_or_404(request, pk):
         raise Http404 from None
 
 
-@role_required(*BOOKERS, Role.PRACTITIONER)
+@role_required(*DESK_ROLES, Role.PRACTITIONER)
 @require_http_methods(["GET", "POST"])
 def course_new(request):
     """Book course: step 1 the plan, step 2 the proposed dates to adjust, then book them all
@@ -389,7 +387,7 @@ def _detail_page(request, course, *, add_form=None, status=200):
     )
 
 
-@role_required(*READERS)
+@role_required(*STAFF_ROLES)
 @require_GET
 def course_detail(request, pk):
     """A course: progress, cadence warnings and its sessions; front desk moves and cancels."""
@@ -414,7 +412,7 @@ def _closed(request, course, appointment):
     return redirect(_course_url(course))
 
 
-@role_required(*BOOKERS)
+@role_required(*DESK_ROLES)
 @require_http_methods(["GET", "POST"])
 def course_session_move(request, pk, appointment_pk):
     """Move a session: preview it (with every later session shifted by the same amount and
@@ -490,7 +488,7 @@ def _moved_message(appointment, start, action):
     return _("Session %(n)s moved to %(when)s.") % {"n": appointment.session_number, "when": when}
 
 
-@role_required(*BOOKERS)
+@role_required(*DESK_ROLES)
 @require_http_methods(["GET", "POST"])
 def course_session_cancel(request, pk, appointment_pk):
     """Cancel a session (by the patient or the clinic, with the reason); the course page then
@@ -526,7 +524,7 @@ def course_session_cancel(request, pk, appointment_pk):
     )
 
 
-@role_required(*BOOKERS)
+@role_required(*DESK_ROLES)
 @require_POST
 def course_session_add(request, pk):
     """Add a replacement session at the end of the course."""
@@ -552,7 +550,7 @@ def course_session_add(request, pk):
 # -- the list ---------------------------------------------------------------------------------
 
 
-@role_required(*BOOKERS)
+@role_required(*DESK_ROLES)
 @require_GET
 def course_list(request):
     """Active courses: first those whose patient fell off the cadence, then all of them."""

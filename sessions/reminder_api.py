@@ -10,15 +10,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clinic import audit
-from clinic.permissions import roles_permission
-from clinic.roles import Role
+from clinic.permissions import FrontDesk, Managers
 
 from . import reminder_selectors, services
 from .models import MAX_REMINDER_HOURS, MessageChannel, OutboundMessage
 from .services.reminders import POLICY_FIELDS
-
-Bookers = roles_permission(Role.MANAGER, Role.FRONT_DESK)
-Managers = roles_permission(Role.MANAGER)
 
 
 class MessageConflictSerializer(serializers.Serializer):
@@ -103,7 +99,7 @@ class MessageFilter(django_filters.FilterSet):
 class MessageList(generics.ListAPIView):
     """Messages to patients, newest due first: reminders, aftercare, follow-ups, nudges."""
 
-    permission_classes = [Bookers]
+    permission_classes = [FrontDesk]
     serializer_class = MessageSerializer
     filterset_class = MessageFilter
 
@@ -123,7 +119,7 @@ class MessageList(generics.ListAPIView):
 
 
 class MessageDetail(APIView):
-    permission_classes = [Bookers]
+    permission_classes = [FrontDesk]
 
     @extend_schema(responses=MessageSerializer, summary="One message to a patient")
     def get(self, request, pk):
@@ -138,7 +134,7 @@ class MessageDetail(APIView):
 
 
 class MessageResend(APIView):
-    permission_classes = [Bookers]
+    permission_classes = [FrontDesk]
 
     @extend_schema(
         request=None,
@@ -187,7 +183,7 @@ class ReminderPolicyView(APIView):
     messages after a session. Changing it plans every upcoming appointment's reminders again."""
 
     def get_permissions(self):
-        return [Bookers()] if self.request.method == "GET" else [Managers()]
+        return [FrontDesk()] if self.request.method == "GET" else [Managers()]
 
     @extend_schema(responses=ReminderPolicySerializer, summary="The reminder policy")
     def get(self, request):

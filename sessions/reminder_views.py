@@ -24,8 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clinic.errors import ApplicationError
 from clinic.lib.forms import add_service_error
 from clinic.models import ClinicSettings, Location
-from clinic.permissions import manager_required, role_required
-from clinic.roles import Role
+from clinic.permissions import desk_required, manager_required
 from patients.models import Patient
 
 from . import reminder_selectors, services
@@ -47,7 +46,7 @@ Kind = OutboundMessage.Kind
 
 
 @require_GET
-@role_required(Role.MANAGER, Role.FRONT_DESK)
+@desk_required
 def outbox(request):
     """Every message to patients, newest due first, filtered by status, channel, kind, patient
     and due dates; failed ones can be sent again."""
@@ -99,7 +98,7 @@ def outbox(request):
 
 
 @require_POST
-@role_required(Role.MANAGER, Role.FRONT_DESK)
+@desk_required
 def outbox_resend(request, pk):
     """Send a failed message again; back to where the button was."""
     message = reminder_selectors.message_get_for_user(request.user, pk)

@@ -12,7 +12,7 @@ from clinic import audit
 from clinic.errors import ApplicationError
 from clinic.lib.timezones import at_local
 from clinic.models import Location, Practitioner
-from clinic.roles import Role
+from clinic.roles import DESK_ROLES, STAFF_ROLES, Role
 from patients.selectors import alert_labels_by_patient, patient_for_portal_user
 
 from .diary import Diary
@@ -36,11 +36,11 @@ UPCOMING = (
 
 
 def is_scheduling_staff(user):
-    return user.is_authenticated and user.role in (Role.MANAGER, Role.FRONT_DESK, Role.PRACTITIONER)
+    return user.is_authenticated and user.role in STAFF_ROLES
 
 
 def can_book(user):
-    return user.is_authenticated and user.role in (Role.MANAGER, Role.FRONT_DESK)
+    return user.is_authenticated and user.role in DESK_ROLES
 
 
 def _with_relations(queryset):

@@ -11,26 +11,25 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clinic.errors import ApplicationError
 from clinic.models import Location, Practitioner
-from clinic.permissions import role_required
-from clinic.roles import Role
+from clinic.permissions import clinician_required, desk_required, staff_role_required
+from clinic.roles import DESK_ROLES, Role
 
 from . import day_extras, selectors, services
 from .models import AppointmentStatus
 
-DESK = (Role.MANAGER, Role.FRONT_DESK)
 # action in the URL -> (service, who may, the status it leads to)
 DAY_ACTIONS = {
-    "confirm": (services.appointment_confirm, DESK, AppointmentStatus.CONFIRMED),
+    "confirm": (services.appointment_confirm, DESK_ROLES, AppointmentStatus.CONFIRMED),
     # Practitioners check in their own patient when nobody is at the desk.
     "check-in": (
         services.appointment_check_in,
-        (*DESK, Role.PRACTITIONER),
+        (*DESK_ROLES, Role.PRACTITIONER),
         AppointmentStatus.CHECKED_IN,
     ),
-    "no-show": (services.appointment_mark_no_show, DESK, AppointmentStatus.NO_SHOW),
+    "no-show": (services.appointment_mark_no_show, DESK_ROLES, AppointmentStatus.NO_SHOW),
     "start": (
         services.appointment_start,
-        (*DESK, Role.PRACTITIONER),
+        (*DESK_ROLES, Role.PRACTITIONER),
         AppointmentStatus.IN_PROGRESS,
     ),
 }
@@ -44,7 +43,7 @@ def _chosen_location(request):
 
 
 @require_GET
-@role_required(Role.MANAGER, Role.FRONT_DESK)
+@desk_required
 def today(request):
     """Front desk's and the manager's landing page: today's list with arrival status."""
     location, locations = _chosen_location(request)
@@ -74,7 +73,7 @@ def today(request):
 
 
 @require_GET
-@role_required(Role.PRACTITIONER, Role.MANAGER)
+@clinician_required
 def my_day(request):
     """A practitioner's landing page: their appointments today, with session k of N and the
     patient's alerts."""
@@ -94,7 +93,7 @@ def my_day(request):
 
 
 @require_POST
-@role_required(Role.MANAGER, Role.FRONT_DESK, Role.PRACTITIONER)
+@staff_role_required
 def appointment_day_action(request, pk, action):
     """One status change from a day list; back to the list with a message either way."""
     service, roles, status = DAY_ACTIONS.get(action, (None, (), None))

@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.auth.models import Group
+from rest_framework.test import APIClient
 
 from clinic.roles import Role, sync_role_permissions
 from clinic.services import user_create
@@ -65,6 +66,19 @@ def patient_user(roles):
 @pytest.fixture
 def other_patient_user(roles):
     return make_user(Role.PATIENT, "other@test.clinic", "Olga Other")
+
+
+@pytest.fixture
+def api():
+    """``api(user)``: a fresh API client logged in as ``user`` (anonymous without one)."""
+
+    def _client(user=None):
+        client = APIClient()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return _client
 
 
 @pytest.fixture

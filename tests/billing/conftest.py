@@ -1,7 +1,7 @@
 """Billing test scene: the scheduling tests' clinic (New York, Dr Pia, a room), a price list
 in force since 2026, and helpers to play a visit out to completed."""
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -18,11 +18,17 @@ from sessions.services import (
     appointment_start,
     course_book,
 )
+from tests.clock import clinic_today
 from tests.patients.factories import PatientFactory
 from tests.sessions.conftest import NEW_YORK, clinic_setup, give_hours  # noqa: F401
 
 D = Decimal
-PRICES_FROM = date(2026, 1, 1)
+
+
+def prices_from():
+    """Prices in force since a year before the suite's today, so every visit a test books
+    (weeks around today) is priced."""
+    return clinic_today() - timedelta(days=365)
 
 
 @pytest.fixture
@@ -45,7 +51,7 @@ def make_prices(actor, clinic_setup, consultation_type, **rules):  # noqa: F811
     defaults.update(rules)
     return services.price_list_create(
         actor=actor,
-        effective_from=rules.pop("effective_from", PRICES_FROM),
+        effective_from=rules.pop("effective_from", None) or prices_from(),
         rules=defaults,
         sessions={consultation_type.pk: D("150.00")},
         areas={
@@ -141,7 +147,7 @@ def lot(product):
     from consultations.models import ProductLot
 
     return ProductLot.objects.create(
-        product=product, lot_number="L-2026-01", expires_on=date(2030, 12, 31)
+        product=product, lot_number="L-2026-01", expires_on=clinic_today() + timedelta(days=3 * 365)
     )
 
 

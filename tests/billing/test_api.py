@@ -5,7 +5,6 @@ the patient's own endpoints; fixed query counts for lists."""
 from decimal import Decimal
 
 import pytest
-from rest_framework.test import APIClient
 
 from billing import services
 from billing.models import Invoice, Package, Payment
@@ -14,17 +13,6 @@ from tests.patients.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 D = Decimal
-
-
-@pytest.fixture
-def api():
-    def _client(user=None):
-        client = APIClient()
-        if user is not None:
-            client.force_login(user)
-        return client
-
-    return _client
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ on her phone in the portal and downloads the PDF.
 """
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -17,6 +17,7 @@ from billing.models import Invoice, Payment
 from consultations.models import Product, ProductLot
 from sessions.services import course_book
 from tests.billing.conftest import consultation_type, make_prices, sign_session  # noqa: F401
+from tests.clock import clinic_today
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import LAPTOP, PHONE, log_in
 from tests.patients.factories import PatientFactory
@@ -42,7 +43,9 @@ def visit(clinic_setup, manager, front_desk, patient_user, consultation_type):  
         intake_completed_at=timezone.now(),
     )
     product = Product.objects.create(name="Lipolytic blend", composition="PPC 5%")
-    lot = ProductLot.objects.create(product=product, lot_number="L-77", expires_on=date(2030, 1, 1))
+    lot = ProductLot.objects.create(
+        product=product, lot_number="L-77", expires_on=clinic_today() + timedelta(days=3 * 365)
+    )
     today = timezone.localdate(timezone=NEW_YORK)
     start = datetime.combine(today, datetime.min.time()).replace(tzinfo=NEW_YORK) + timedelta(
         hours=10

@@ -7,7 +7,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from clinic.models import AuditEvent
 from patients import services
@@ -46,19 +45,6 @@ HISTORY = {
     "allergies": [{"substance": "Lidocaïne", "reaction": "Hives", "severity": "severe"}],
     "medications": [{"name": "Warfarin", "dose": "5 mg", "is_anticoagulant": True}],
 }
-
-
-@pytest.fixture
-def api():
-    """``api(user)``: a fresh API client logged in as ``user`` (anonymous without one)."""
-
-    def _client(user=None):
-        client = APIClient()
-        if user is not None:
-            client.force_login(user)
-        return client
-
-    return _client
 
 
 @pytest.fixture

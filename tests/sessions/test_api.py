@@ -4,7 +4,6 @@ the patient's own appointments, permissions per role and query counts."""
 from datetime import datetime, timedelta
 
 import pytest
-from rest_framework.test import APIClient
 
 from clinic.models import AuditEvent, ClinicSettings, Practitioner, Room
 from clinic.roles import Role
@@ -15,17 +14,6 @@ from tests.patients.factories import PatientFactory
 from tests.sessions.conftest import BEFORE_THE_BOOKINGS, LUNCH, NEW_YORK, book, give_hours
 
 pytestmark = [pytest.mark.django_db, BEFORE_THE_BOOKINGS]
-
-
-@pytest.fixture
-def api():
-    def _client(user=None):
-        client = APIClient()
-        if user is not None:
-            client.force_login(user)
-        return client
-
-    return _client
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Demo clinic for trying the software. Idempotent: running it again changes nothing.
 
-It lives in billing, the top of the app layers, because it fills every app.
+It lives in the demo app, above every other layer, because it fills every app.
 """
 
 import random
