@@ -486,3 +486,12 @@ def lines_of(invoice_ids):
     return list(
         InvoiceLine.objects.filter(invoice_id__in=invoice_ids).order_by("invoice_id", "position")
     )
+
+
+def signed_record_exists(appointment) -> bool:
+    """Whether the visit's session record is signed (its invoice is drafted from the record)."""
+    from consultations.models import SessionRecord
+
+    return SessionRecord.objects.filter(
+        appointment_id=appointment.pk, status=SessionRecord.Status.SIGNED
+    ).exists()

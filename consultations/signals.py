@@ -1,5 +1,11 @@
 """Hooks for the apps above the clinical record (billing): they connect receivers that only
-call their own services."""
+call their own services.
+
+Event -> receiver -> service:
+
+- session_record_signed -> billing.receivers.on_session_record_signed
+  -> invoice_draft_on_completion (the visit's invoice, drafted once, from what was done)
+"""
 
 from django.dispatch import Signal
 

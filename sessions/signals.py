@@ -1,5 +1,15 @@
 """Hooks for the apps above scheduling (it never imports them): they connect receivers that
-only call their own services."""
+only call their own services. One event, one reaction per app (event -> receiver -> service):
+
+- course_booked -> consultations.apps.link_plan -> the signed plan is linked to the course
+- course_booked -> billing.receivers.on_course_booked -> package_link_course
+- appointment_completed -> sessions.services.reminders.on_appointment_completed
+  -> messages_after_completion (aftercare, side-effects question, book the next session)
+- appointment_status_changed -> billing.receivers.on_appointment_status_changed
+  -> fee_invoice_on_status_change (no-show, late cancellation), or invoice_draft_on_completion
+  for a visit completed without a signed session record (signing drafts through
+  consultations.signals.session_record_signed instead)
+"""
 
 from django.dispatch import Signal
 
