@@ -19,7 +19,7 @@ from sessions.services import (
     course_book,
 )
 from tests.clock import clinic_today
-from tests.patients.factories import PatientFactory
+from tests.factories import PatientFactory
 from tests.sessions.conftest import NEW_YORK, clinic_setup, give_hours  # noqa: F401
 
 D = Decimal

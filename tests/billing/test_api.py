@@ -9,7 +9,7 @@ import pytest
 from billing import services
 from billing.models import Invoice, Package, Payment
 from tests.billing.conftest import booked_course, play_out
-from tests.patients.factories import PatientFactory
+from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 D = Decimal

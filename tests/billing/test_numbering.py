@@ -9,7 +9,7 @@ from django.db import connection
 
 from billing import services
 from billing.models import Invoice, InvoiceSequence
-from tests.patients.factories import PatientFactory
+from tests.factories import PatientFactory
 
 N = 20
 

@@ -7,7 +7,7 @@ import pytest
 from billing import services
 from billing.models import Invoice, LedgerEntry, Payment
 from tests.billing.conftest import booked_course, play_out
-from tests.patients.factories import PatientFactory
+from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from billing import services
 from billing.models import Invoice, Package, Payment, PriceList
 from clinic.models import AuditEvent
 from tests.billing.conftest import NEW_YORK, booked_course, play_out
-from tests.patients.factories import PatientFactory
+from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 D = Decimal

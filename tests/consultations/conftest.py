@@ -6,7 +6,7 @@ from django.utils import timezone
 from consultations.models import Product
 from sessions.models import AppointmentType
 from sessions.services import appointment_book, appointment_check_in
-from tests.patients.factories import MedicalHistoryFactory, PatientFactory
+from tests.factories import MedicalHistoryFactory, PatientFactory
 from tests.sessions.conftest import (  # noqa: F401
     NEW_YORK,
     clinic_setup,

@@ -13,7 +13,7 @@ from patients.models import Allergy
 from patients.selectors import current_alerts, current_history
 from patients.services import alert_acknowledge
 from tests.clock import clinic_today, local_moment, next_weekday
-from tests.patients.factories import MedicalHistoryFactory, PatientFactory
+from tests.factories import MedicalHistoryFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
 

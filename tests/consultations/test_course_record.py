@@ -25,7 +25,7 @@ from sessions.models import Course
 from sessions.services import appointment_check_in, course_book, course_flag_for_review
 from tests.consultations.conftest import NEW_YORK
 from tests.consultations.session_fixtures import area_row
-from tests.patients.factories import MedicalHistoryFactory, PatientFactory
+from tests.factories import MedicalHistoryFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,7 @@ from consultations.session_services import (
 )
 from tests.clock import clinic_today
 from tests.consultations.session_fixtures import area_row, book_treatment
-from tests.patients.factories import PatientFactory
+from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -26,7 +26,7 @@ from consultations.models import AreaAssessment, Condition, Consultation, Photo
 from consultations.photo_services import photo_add
 from patients.models import ConsentKind, ConsentTemplate
 from patients.services import consent_sign, consent_withdraw
-from tests.patients.factories import PatientFactory, signature_data_url
+from tests.factories import PatientFactory, signature_data_url
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from sessions.models import AppointmentStatus
 from sessions.services import appointment_check_in
 from tests.clock import clinic_today
 from tests.consultations.session_fixtures import area_row, book_treatment, complete_draft
-from tests.patients.factories import MedicalHistoryFactory, PatientFactory
+from tests.factories import MedicalHistoryFactory, PatientFactory
 from tests.sessions.test_courses import book_course
 
 pytestmark = pytest.mark.django_db

@@ -35,7 +35,7 @@ from sessions.services import appointment_check_in, course_book
 from tests.clock import clinic_today
 from tests.consultations.conftest import NEW_YORK
 from tests.consultations.session_fixtures import area_row, book_treatment, complete_draft
-from tests.patients.factories import MedicalHistoryFactory, PatientFactory
+from tests.factories import MedicalHistoryFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -20,7 +20,7 @@ from tests.billing.conftest import consultation_type, make_prices, sign_session 
 from tests.clock import clinic_today
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import LAPTOP, PHONE, log_in
-from tests.patients.factories import PatientFactory
+from tests.factories import PatientFactory
 from tests.sessions import conftest as sessions_conftest
 from tests.sessions.conftest import NEW_YORK
 

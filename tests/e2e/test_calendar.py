@@ -18,7 +18,7 @@ from sessions import services
 from sessions.models import Appointment, AppointmentType
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import LAPTOP, log_in
-from tests.patients.factories import MedicalHistoryFactory, PatientFactory
+from tests.factories import MedicalHistoryFactory, PatientFactory
 from tests.sessions.conftest import NEW_YORK, give_hours
 
 pytestmark = pytest.mark.django_db(transaction=True)

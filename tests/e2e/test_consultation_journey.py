@@ -18,7 +18,7 @@ from tests.conftest import PASSWORD
 from tests.consultations.conftest import book_consultation
 from tests.consultations.test_photos import camera_jpeg, give_photo_consent
 from tests.e2e.conftest import LAPTOP, log_in
-from tests.patients.factories import MedicalHistoryFactory, PatientFactory
+from tests.factories import MedicalHistoryFactory, PatientFactory
 from tests.sessions import conftest as sessions_conftest
 
 pytestmark = pytest.mark.django_db(transaction=True)

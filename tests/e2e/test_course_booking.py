@@ -17,7 +17,7 @@ from sessions import services
 from sessions.models import Appointment, Course
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import LAPTOP, log_in
-from tests.patients.factories import PatientFactory
+from tests.factories import PatientFactory
 from tests.sessions import conftest as sessions_conftest
 from tests.sessions.conftest import NEW_YORK, book
 

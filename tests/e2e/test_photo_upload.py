@@ -8,7 +8,7 @@ from consultations.models import Photo
 from tests.conftest import PASSWORD
 from tests.consultations.test_photos import camera_jpeg, give_photo_consent
 from tests.e2e.conftest import log_in
-from tests.patients.factories import PatientFactory
+from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

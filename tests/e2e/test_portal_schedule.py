@@ -17,7 +17,7 @@ from clinic.models import ClinicSettings
 from sessions.models import PortalRequest
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import LAPTOP, PHONE, log_in
-from tests.patients.factories import PatientFactory
+from tests.factories import PatientFactory
 from tests.sessions import conftest as sessions_conftest
 from tests.sessions.conftest import book
 from tests.sessions.test_portal import book_course

@@ -19,7 +19,7 @@ from sessions.models import Appointment, OutboundMessage
 from sessions.services import messages_dispatch_due
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import LAPTOP, PHONE, log_in
-from tests.patients.factories import PatientFactory
+from tests.factories import PatientFactory
 from tests.sessions import conftest as sessions_conftest
 from tests.sessions.conftest import NEW_YORK, book
 

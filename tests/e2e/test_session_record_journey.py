@@ -25,7 +25,7 @@ from sessions.services import appointment_check_in, course_book
 from tests.conftest import PASSWORD
 from tests.consultations.test_photos import camera_jpeg, give_photo_consent
 from tests.e2e.conftest import LAPTOP, PHONE, log_in
-from tests.patients.factories import MedicalHistoryFactory, PatientFactory
+from tests.factories import MedicalHistoryFactory, PatientFactory
 from tests.sessions import conftest as sessions_conftest
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -19,7 +19,7 @@ from patients.models import (
     Medication,
     Patient,
 )
-from tests.patients.factories import (
+from tests.factories import (
     ConsentTemplateFactory,
     MedicalHistoryFactory,
     PatientFactory,

@@ -20,8 +20,7 @@ from patients.selectors import (
     patient_search,
 )
 from patients.services import alert_acknowledge, medical_history_submit
-
-from .factories import MedicalHistoryFactory, PatientFactory
+from tests.factories import MedicalHistoryFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -41,8 +41,7 @@ from patients.services import (
     patient_create,
     patient_update,
 )
-
-from .factories import ConsentTemplateFactory, PatientFactory, signature_data_url
+from tests.factories import ConsentTemplateFactory, PatientFactory, signature_data_url
 
 pytestmark = pytest.mark.django_db
 

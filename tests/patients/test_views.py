@@ -8,7 +8,7 @@ from django.utils import timezone
 from clinic.models import AuditEvent
 from patients import services
 from patients.models import ConsentTemplate, IntakeInvitation, MedicalHistory, Patient
-from tests.patients.factories import PatientFactory, signature_data_url
+from tests.factories import PatientFactory, signature_data_url
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from sessions.models import OutboundMessage
-from tests.patients.factories import PatientFactory
+from tests.factories import PatientFactory
 from tests.sessions.conftest import NEW_YORK
 
 SITE = "https://clinic.test"

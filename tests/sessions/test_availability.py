@@ -6,7 +6,7 @@ from clinic.errors import ApplicationError
 from clinic.models import Practitioner, Room, WorkingHoursException
 from sessions.models import Appointment, AppointmentType
 from sessions.selectors import appointments_in_range, available_slots, location_day
-from tests.patients.factories import PatientFactory
+from tests.factories import PatientFactory
 from tests.sessions.conftest import (
     BEFORE_BOOKINGS,
     BEFORE_THE_BOOKINGS,

@@ -11,7 +11,7 @@ from clinic.roles import Role
 from clinic.services import user_create
 from sessions import services
 from sessions.models import Appointment, PortalRequest
-from tests.patients.factories import MedicalHistoryFactory, PatientFactory
+from tests.factories import MedicalHistoryFactory, PatientFactory
 from tests.sessions.conftest import BEFORE_THE_BOOKINGS, LUNCH, NEW_YORK, book, give_hours
 
 pytestmark = [pytest.mark.django_db, BEFORE_THE_BOOKINGS]

@@ -9,7 +9,7 @@ from clinic.models import AuditEvent, Room
 from sessions import services
 from sessions.models import Appointment, Course
 from sessions.selectors import course_progress
-from tests.patients.factories import PatientFactory
+from tests.factories import PatientFactory
 from tests.sessions.conftest import BEFORE_BOOKINGS, BEFORE_THE_BOOKINGS, NEW_YORK, book
 
 # They name dates of 2026 as ahead or behind: the clock is pinned before them.

@@ -11,7 +11,7 @@ from patients.models import Allergy
 from sessions.models import Appointment
 from sessions.services import appointment_book, appointment_check_in
 from tests.clock import local_moment, next_weekday
-from tests.patients.factories import MedicalHistoryFactory, PatientFactory
+from tests.factories import MedicalHistoryFactory, PatientFactory
 from tests.sessions.conftest import NEW_YORK
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ from clinic.models import WorkingHoursException
 from sessions import services
 from sessions.diary import Diary
 from sessions.models import Appointment
-from tests.patients.factories import PatientFactory
+from tests.factories import PatientFactory
 from tests.sessions.conftest import BEFORE_THE_BOOKINGS, LUNCH, NEW_YORK, book
 
 # They name dates of 2026 and 2027 as ahead or behind: the clock is pinned before them.

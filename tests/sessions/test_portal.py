@@ -12,7 +12,7 @@ from icalendar import Calendar
 from clinic.models import AuditEvent, ClinicSettings
 from sessions import selectors, services
 from sessions.models import CalendarFeed, PortalRequest
-from tests.patients.factories import PatientFactory
+from tests.factories import PatientFactory
 from tests.sessions.conftest import NEW_YORK, book
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ import pytest
 from clinic.errors import ApplicationError, ConflictError
 from clinic.models import AuditEvent
 from sessions import services
-from tests.patients.factories import PatientFactory
+from tests.factories import PatientFactory
 from tests.sessions.conftest import BEFORE_THE_BOOKINGS, LUNCH, book
 
 pytestmark = [pytest.mark.django_db, BEFORE_THE_BOOKINGS]
