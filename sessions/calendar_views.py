@@ -29,7 +29,6 @@ from patients.selectors import patient_queryset_for_user
 
 from . import day_extras, selectors, services
 from .calendar_forms import BookingForm, CancelForm, MoveForm
-from .diary import Diary
 from .models import AppointmentStatus, AppointmentType
 
 CALENDAR = "treatment_sessions:calendar"
@@ -396,28 +395,6 @@ def _booking_initial(request, location):
     return initial
 
 
-def _auto_room(form):
-    """A free room at the location for the time asked (``None`` if the type needs none)."""
-    data = form.cleaned_data
-    if data["room"] is not None or not data["appointment_type"].needs_room:
-        return data["room"]
-    starts_at = data["starts_at"]
-    kind = data["appointment_type"]
-    length = timedelta(minutes=data["duration_minutes"] or kind.duration_minutes)
-    blocked_until = starts_at + length + timedelta(minutes=kind.buffer_after_minutes)
-    day = timezone.localtime(starts_at, form.location.zone).date()
-    diary = Diary(
-        location=form.location, first_day=day, last_day=day, practitioners=[data["practitioner"]]
-    )
-    room_id = diary.free_room(starts_at, blocked_until)
-    room = next((r for r in diary.rooms if r.pk == room_id), None)
-    if room is None:
-        raise ApplicationError(
-            _("No room is free at that time; choose another time."), field="room"
-        )
-    return room
-
-
 def _book(request, form):
     data = form.cleaned_data
     length = data["duration_minutes"]
@@ -427,7 +404,7 @@ def _book(request, form):
         practitioner=data["practitioner"],
         location=form.location,
         appointment_type=data["appointment_type"],
-        room=_auto_room(form),
+        room=data["room"],
         starts_at=data["starts_at"],
         ends_at=data["starts_at"] + timedelta(minutes=length) if length else None,
         notes=data["notes"],

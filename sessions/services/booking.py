@@ -122,6 +122,24 @@ def validate_place(*, practitioner, location, room, appointment_type, room_requi
         raise ApplicationError(_("This room is at another location."), field="room")
 
 
+def free_room_for(*, location, practitioner, appointment_type, starts_at, ends_at):
+    """A room at ``location`` free for the whole visit and its buffer: the one place a booking
+    without a chosen room gets one (calendar, API, portal alike). ``None`` for a type that
+    needs no room; ApplicationError on ``room`` when none is free."""
+    if not appointment_type.needs_room:
+        return None
+    blocked_until = ends_at + timedelta(minutes=appointment_type.buffer_after_minutes)
+    day = timezone.localtime(starts_at, location.zone).date()
+    diary = Diary(location=location, first_day=day, last_day=day, practitioners=[practitioner])
+    room_id = diary.free_room(starts_at, blocked_until)
+    room = next((r for r in diary.rooms if r.pk == room_id), None)
+    if room is None:
+        raise ApplicationError(
+            _("No room is free at that time; choose another time."), field="room"
+        )
+    return room
+
+
 def appointment_book(
     *,
     actor,
@@ -141,17 +159,30 @@ def appointment_book(
 
     A time outside the practitioner's working hours is refused unless ``allow_outside_hours``
     (front desk's explicit override, recorded on the appointment and in the audit trail).
-    Checks clashes first so the user gets a message naming the clashing appointment; the
-    exclusion constraints on ``Appointment`` are what really stop two bookings racing for one
-    slot, and their violation is turned into the same ``SlotTakenError``.
+    Without ``room``, a type that needs one gets a free room at the location
+    (``free_room_for``). Checks clashes first so the user gets a message naming the clashing
+    appointment; the exclusion constraints on ``Appointment`` are what really stop two bookings
+    racing for one slot, and their violation is turned into the same ``SlotTakenError``.
     """
     validate_times(starts_at=starts_at, ends_at=ends_at)
     ends_at = ends_at or starts_at + timedelta(minutes=appointment_type.duration_minutes)
     if not patient.is_active:
         raise ApplicationError(_("This patient's record is archived."), field="patient")
     validate_place(
-        practitioner=practitioner, location=location, room=room, appointment_type=appointment_type
+        practitioner=practitioner,
+        location=location,
+        room=room,
+        appointment_type=appointment_type,
+        room_required=False,
     )
+    if room is None and appointment_type.needs_room:
+        room = free_room_for(
+            location=location,
+            practitioner=practitioner,
+            appointment_type=appointment_type,
+            starts_at=starts_at,
+            ends_at=ends_at,
+        )
     outside = outside_hours_message(
         practitioner=practitioner, location=location, starts_at=starts_at, ends_at=ends_at
     )

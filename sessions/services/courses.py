@@ -584,9 +584,7 @@ def course_add_session(*, actor, course, starts_at, room=None, allow_outside_hou
             _("This course already has all its %(n)s sessions booked.")
             % {"n": course.planned_sessions}
         )
-    room = room or course.room
-    if room is None and course.appointment_type.needs_room:
-        room = _rooms_for(course.location, course.appointment_type, None, [starts_at])[0]
+    room = room or course.room  # without either, appointment_book picks a free room
     appointment = appointment_book(
         actor=actor,
         patient=course.patient,

@@ -51,6 +51,30 @@ def test_front_desk_books_and_gets_the_appointment_in_the_locations_zone(
     assert AuditEvent.objects.filter(action="appointment.booked", patient_id=patient.pk).exists()
 
 
+def test_a_booking_without_a_room_gets_a_free_one_as_on_the_calendar(
+    api, clinic_setup, front_desk, manager
+):
+    second_room = Room.objects.create(location=clinic_setup["location"], name="Room 2")
+    other = Practitioner.objects.create(user=manager, display_name="Max", title="Dr")
+    give_hours(other, clinic_setup["location"])
+    book(clinic_setup, front_desk, PatientFactory(), LUNCH)  # Room 1 is taken at lunch
+    client = api(front_desk)
+    body = booking_body(clinic_setup, PatientFactory(), practitioner=other.pk)
+    del body["room"]
+    response = client.post("/api/v1/appointments/", body)
+    assert response.status_code == 201, response.json()
+    assert response.json()["room"] == second_room.pk
+    # With both rooms taken the answer names the room field instead of booking without one.
+    third = Practitioner.objects.create(user=front_desk, display_name="Noa", title="")
+    give_hours(third, clinic_setup["location"])
+    body = booking_body(clinic_setup, PatientFactory(), practitioner=third.pk)
+    del body["room"]
+    response = client.post("/api/v1/appointments/", body)
+    assert response.status_code == 400
+    assert "No room is free" in response.json()["room"][0]
+    assert Appointment.objects.count() == 2
+
+
 def test_a_clash_answers_409_with_the_clashing_appointment(api, clinic_setup, front_desk):
     first = book(clinic_setup, front_desk, PatientFactory(), LUNCH)
     response = api(front_desk).post(

@@ -66,7 +66,6 @@ def test_a_patient_cannot_be_in_two_rooms_at_once(clinic_setup, front_desk, mana
         ({"ends_at": LUNCH}, "end"),
         ({"ends_at": LUNCH - timedelta(minutes=5)}, "end"),
         ({"starts_at": datetime(2026, 12, 1, 12, 30)}, "start"),  # no offset
-        ({"room": None}, "room"),
     ],
 )
 def test_impossible_bookings_are_refused_with_the_field(clinic_setup, front_desk, overrides, field):
@@ -74,6 +73,25 @@ def test_impossible_bookings_are_refused_with_the_field(clinic_setup, front_desk
         book(clinic_setup, front_desk, PatientFactory(), LUNCH, **overrides)
     assert raised.value.field == field
     assert not Appointment.objects.exists()
+
+
+@pytest.mark.django_db
+def test_without_a_room_the_booking_takes_a_free_one_or_is_refused_on_the_room(
+    clinic_setup, front_desk, second_practitioner
+):
+    first = book(clinic_setup, front_desk, PatientFactory(), LUNCH, room=None)
+    assert first.room == clinic_setup["room"]
+    with pytest.raises(ApplicationError) as raised:
+        book(
+            clinic_setup,
+            front_desk,
+            PatientFactory(),
+            LUNCH,
+            practitioner=second_practitioner,
+            room=None,
+        )
+    assert raised.value.field == "room" and "No room is free" in raised.value.message
+    assert Appointment.objects.count() == 1
 
 
 @pytest.mark.django_db
