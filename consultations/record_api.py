@@ -19,6 +19,7 @@ from sessions.selectors import appointment_get_for_user
 from . import services
 from .models import Addendum, AreaAssessment, Condition, Consultation, Product, TreatmentPlan
 from .record_selectors import consultation_get_for_user, consultation_queryset_for_user
+from .signing import blocker_messages
 
 
 # ---- what goes out ----
@@ -130,7 +131,9 @@ class ConsultationSerializer(serializers.ModelSerializer):
     def get_sign_blockers(self, consultation):
         if not self.context.get("with_blockers"):
             return None
-        return [] if consultation.is_signed else services.sign_blockers(consultation)
+        return (
+            [] if consultation.is_signed else blocker_messages(services.sign_blockers(consultation))
+        )
 
 
 class ConsultationConflictSerializer(serializers.Serializer):

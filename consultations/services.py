@@ -12,6 +12,7 @@ from clinic.models import ClinicSettings, Practitioner
 from patients.selectors import current_alerts, current_history
 
 from .models import Addendum, AreaAssessment, Consultation, TreatmentPlan
+from .signing import SignBlocker, blocker_messages
 
 CONSULTATION_FIELDS = [
     "complaint",
@@ -159,14 +160,15 @@ def consultation_review_history(*, actor, consultation):
     return consultation
 
 
-def sign_blockers(consultation):
-    """What still stops the consultation from being signed (empty when it can be)."""
+def sign_blockers(consultation) -> list[SignBlocker]:
+    """What still stops the consultation from being signed (empty when it can be), each with
+    the section of the record's page that resolves it."""
     blockers = []
     history = current_history(consultation.patient)
     if history is None:
-        blockers.append(_("The patient has no medical history."))
+        blockers.append(SignBlocker("alerts", _("The patient has no medical history.")))
     elif consultation.medical_history_id != history.pk:
-        blockers.append(_("Review the current medical history."))
+        blockers.append(SignBlocker("alerts", _("Review the current medical history.")))
     else:
         unacknowledged = [
             a.label
@@ -175,11 +177,14 @@ def sign_blockers(consultation):
         ]
         if unacknowledged:
             blockers.append(
-                _("Acknowledge these alerts first: %(alerts)s.")
-                % {"alerts": ", ".join(unacknowledged)}
+                SignBlocker(
+                    "alerts",
+                    _("Acknowledge these alerts first: %(alerts)s.")
+                    % {"alerts": ", ".join(unacknowledged)},
+                )
             )
     if not consultation.assessments.exists():
-        blockers.append(_("Assess at least one area."))
+        blockers.append(SignBlocker("areas", _("Assess at least one area.")))
     return blockers
 
 
@@ -190,7 +195,7 @@ def consultation_sign(*, actor, consultation):
     consultation = _locked_draft(consultation)
     if consultation.practitioner.user_id != actor.pk:
         raise ConflictError(_("Only the practitioner who holds the consultation can sign it."))
-    blockers = sign_blockers(consultation)
+    blockers = blocker_messages(sign_blockers(consultation))
     if blockers:
         raise ConflictError(" ".join(blockers), extra={"blockers": blockers})
     consultation.status = Consultation.Status.SIGNED

@@ -48,6 +48,7 @@ from .session_selectors import (
     session_record_get_for_user,
     session_records_for_user,
 )
+from .signing import blocker_messages
 
 
 # ---- what goes out ----
@@ -195,7 +196,7 @@ class SessionRecordSerializer(serializers.ModelSerializer):
     def get_sign_blockers(self, record):
         if not self.context.get("with_blockers"):
             return None
-        return [] if record.is_signed else services.sign_blockers(record)
+        return [] if record.is_signed else blocker_messages(services.sign_blockers(record))
 
 
 class SessionConflictSerializer(serializers.Serializer):

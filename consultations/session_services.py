@@ -30,6 +30,7 @@ from .models import (
     TreatedArea,
 )
 from .signals import session_record_signed
+from .signing import SignBlocker, blocker_messages
 
 RECORD_FIELDS = [
     "no_side_effects_since_last",
@@ -397,23 +398,34 @@ def _replace_assessments(record, assessments):
 # --- Signing ----------------------------------------------------------------------------------
 
 
-def sign_blockers(record):
-    """What still stops the session record from being signed (empty when it can be)."""
+def sign_blockers(record) -> list[SignBlocker]:
+    """What still stops the session record from being signed (empty when it can be), each
+    with the section of the record's page that resolves it."""
     blockers = []
     if not record.alerts_reviewed:
-        blockers.append(_("Confirm you reviewed the patient's alerts before injecting."))
+        blockers.append(
+            SignBlocker("alerts", _("Confirm you reviewed the patient's alerts before injecting."))
+        )
     if (
         not record.no_side_effects_since_last
         and not record.side_effects.exists()
         and _has_earlier_session(record)
     ):
-        blockers.append(_('Record the side effects since the last session, or tick "none".'))
+        blockers.append(
+            SignBlocker(
+                "before", _('Record the side effects since the last session, or tick "none".')
+            )
+        )
     if not record.areas.exists():
-        blockers.append(_("Record at least one treated area with its product and lot."))
+        blockers.append(
+            SignBlocker("areas", _("Record at least one treated area with its product and lot."))
+        )
     if not record.tolerance:
-        blockers.append(_("Record how the patient tolerated the session."))
+        blockers.append(
+            SignBlocker("tolerance", _("Record how the patient tolerated the session."))
+        )
     if not record.aftercare_given.strip():
-        blockers.append(_("Record the aftercare given."))
+        blockers.append(SignBlocker("aftercare", _("Record the aftercare given.")))
     return blockers
 
 
@@ -446,9 +458,10 @@ def session_record_sign(*, actor, record):
                 require_in_stock=False,
             )
         except ApplicationError as exc:
-            blockers.append(exc.message)
+            blockers.append(SignBlocker("areas", exc.message))
     if blockers:
-        raise ConflictError(" ".join(blockers), extra={"blockers": blockers})
+        messages = blocker_messages(blockers)
+        raise ConflictError(" ".join(messages), extra={"blockers": messages})
     if record.appointment.status != AppointmentStatus.IN_PROGRESS:
         raise ConflictError(
             _("The appointment is %(s)s; only a session in progress can be completed.")

@@ -260,18 +260,6 @@ def _refusal(user, record):
     return None
 
 
-def _blocker_links(blockers):
-    """Each blocker with the section of the page that resolves it."""
-    sections = {
-        _("Confirm you reviewed the patient's alerts before injecting."): "alerts",
-        _('Record the side effects since the last session, or tick "none".'): "before",
-        _("Record at least one treated area with its product and lot."): "areas",
-        _("Record how the patient tolerated the session."): "tolerance",
-        _("Record the aftercare given."): "aftercare",
-    }
-    return [(blocker, sections.get(blocker, "areas")) for blocker in blockers]
-
-
 def _unrecorded(forms):
     """Planned areas left blank (and not marked "not treated"): a reminder, not a blocker."""
     return [
@@ -347,7 +335,7 @@ def _page(request, record, forms=None, *, status=200, photo_form=None, refusal=N
         areas = [f.area_value for f in forms.areas.forms if f.area_value]
         context.update(
             forms=forms,
-            blockers=_blocker_links(services.sign_blockers(record)),
+            blockers=services.sign_blockers(record),
             unrecorded=_unrecorded(forms),
             photo_form=photo_form or SessionPhotoForm(patient=record.patient, areas=areas),
             has_photo_consent=has_photo_consent(record.patient),
@@ -461,7 +449,7 @@ def session_record_autosave(request, pk):
         state="saved",
         held=held,
         saved_at=timezone.now(),
-        blockers=_blocker_links(services.sign_blockers(fresh)),
+        blockers=services.sign_blockers(fresh),
         unrecorded=_unrecorded(forms),
     )
     return render(request, STATUS, context)

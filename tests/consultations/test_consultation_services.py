@@ -201,7 +201,7 @@ def test_sign_is_blocked_for_a_patient_without_history(clinic_setup, practitione
     consultation = services.consultation_start(actor=practitioner_user, patient=PatientFactory())
     with pytest.raises(ConflictError):
         services.consultation_review_history(actor=practitioner_user, consultation=consultation)
-    assert "The patient has no medical history." in services.sign_blockers(consultation)
+    assert ("alerts", "The patient has no medical history.") in services.sign_blockers(consultation)
 
 
 def test_sign_records_who_and_when(consultation, practitioner_user):

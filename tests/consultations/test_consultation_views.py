@@ -250,6 +250,10 @@ def test_draft_page_shows_review_button_alerts_and_blockers(
     assert 'data-testid="alert-ack-form"' in page
     assert "I have reviewed the current history (version 1)" in page
     assert "Review the current medical history." in page
+    # Each blocker links to the section that resolves it.
+    blockers = page[page.index('id="sign-blockers"') :]
+    blockers = blockers[: blockers.index("</div>")]
+    assert 'href="#alerts"' in blockers and 'href="#areas"' in blockers
     assert f'hx-post="/consultations/{consultation.pk}/autosave/"' in page
     assert 'hx-trigger="change delay:800ms, keyup delay:2s"' in page
 
