@@ -6,6 +6,7 @@ from datetime import time, timedelta
 import pytest
 from rest_framework.test import APIClient
 
+from clinic.models import AuditEvent
 from patients.models import Patient
 from sessions.models import OutboundMessage, ReminderPolicy, ReminderRule
 from sessions.services import messages_dispatch_due
@@ -288,3 +289,12 @@ def test_sent_time_and_next_try_in_the_api(front_desk, outbox):
     sent = api(front_desk).get(f"/api/v1/messages/{outbox['sent'].pk}/").json()
     assert sent["sent_at"] is not None and sent["next_attempt_at"] is None
     assert sent["provider_id"].startswith("<")
+
+
+def test_reading_one_message_through_the_api_is_audited(front_desk, outbox):
+    sent = outbox["sent"]
+    response = api(front_desk).get(f"/api/v1/messages/{sent.pk}/")
+    assert response.status_code == 200
+    event = AuditEvent.objects.get(action="message.viewed")
+    assert event.actor == front_desk and event.patient_id == sent.patient_id
+    assert event.object_id == str(sent.pk)

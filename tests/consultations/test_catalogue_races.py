@@ -1,5 +1,5 @@
-"""Review fixes: a product or lot added twice at the same moment (two managers, a double
-submit) is a 409 naming the row that won, never a 500 from the unique constraint."""
+"""The catalogue under races: a product or lot added twice at the same moment (two managers,
+a double submit) is a 409 naming the row that won, never a 500 from the unique constraint."""
 
 import threading
 from datetime import timedelta

@@ -1,4 +1,4 @@
-"""Review fixes for the billing API: every list of patients' billing data read through the
+"""The billing API: every list of patients' billing data read through the
 API is on the audit trail (as the pages are), and money endpoints answer bad input with a
 400 or 409 and change nothing."""
 
