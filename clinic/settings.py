@@ -280,7 +280,7 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 90
 
-# Messages to patients (reminders, aftercare, follow-up): see README "Reminders and messages".
+# Messages to patients (reminders, aftercare, follow-up): see docs/apps/reminders.md.
 # The outbox lives in the database; beat asks a worker to send what is due this often.
 MESSAGES_DISPATCH_EVERY_SECONDS = _positive_int("MESSAGES_DISPATCH_EVERY_SECONDS", 60)
 # A message claimed for sending longer ago than this is re-examined (its worker died). Must be

@@ -12,6 +12,7 @@ from clinic.permissions import has_role
 from clinic.roles import CLINICAL_ROLES, Role
 
 from .models import Addendum, Consultation, Photo, SessionRecord
+from .signing import record_get_for_user
 
 
 def can_view_consultations(user):
@@ -46,18 +47,14 @@ def consultation_queryset_for_user(user):
 
 def consultation_get_for_user(user, pk, *, audit_read=True):
     """One consultation with its record, else 404. Records the read."""
-    try:
-        consultation = consultation_queryset_for_user(user).get(pk=pk)
-    except (Consultation.DoesNotExist, ValueError, TypeError):
-        raise Http404(_("No such consultation.")) from None
-    if audit_read:
-        audit.record(
-            actor=user,
-            action="consultation.viewed",
-            target=consultation,
-            patient_id=consultation.patient_id,
-        )
-    return consultation
+    return record_get_for_user(
+        consultation_queryset_for_user(user),
+        pk,
+        user=user,
+        action="consultation.viewed",
+        not_found=_("No such consultation."),
+        audit_read=audit_read,
+    )
 
 
 def consultations_of_patient(user, patient):

@@ -11,6 +11,7 @@ from clinic.errors import ApplicationError, ConflictError
 from clinic.models import ClinicSettings, Practitioner
 from patients.selectors import current_alerts, current_history
 
+from . import signing
 from .models import Addendum, AreaAssessment, Consultation, TreatmentPlan
 from .signing import SignBlocker, blocker_messages
 
@@ -46,15 +47,13 @@ def _practitioner_of(actor):
 
 
 def _locked_draft(consultation):
-    """The consultation row, locked so an autosave and a signature cannot interleave; 409 if
-    it is already signed."""
-    consultation = Consultation.objects.select_for_update().get(pk=consultation.pk)
-    if consultation.is_signed:
-        raise ConflictError(
-            _("This consultation is signed and can no longer be changed; add an addendum."),
-            extra={"status": consultation.status},
-        )
-    return consultation
+    return signing.locked_draft(
+        Consultation.objects.all(),
+        consultation.pk,
+        signed_message=_(
+            "This consultation is signed and can no longer be changed; add an addendum."
+        ),
+    )
 
 
 @transaction.atomic
@@ -214,21 +213,15 @@ def consultation_sign(*, actor, consultation):
 @transaction.atomic
 def addendum_add(*, actor, consultation, text):
     """A correction to a signed consultation, kept beside the original."""
-    text = (text or "").strip()
-    if not text:
-        raise ApplicationError(_("Write the addendum."), field="text")
-    consultation = Consultation.objects.select_for_update().get(pk=consultation.pk)
-    if not consultation.is_signed:
-        raise ConflictError(_("The consultation is still a draft: edit it directly."))
-    addendum = Addendum.objects.create(consultation=consultation, text=text, written_by=actor)
-    audit.record(
+    return signing.addendum_add(
         actor=actor,
+        record=consultation,
+        text=text,
+        addendum_model=Addendum,
+        record_field="consultation",
         action="consultation.addendum_added",
-        target=consultation,
-        patient_id=consultation.patient_id,
-        detail={"addendum": addendum.pk},
+        draft_message=_("The consultation is still a draft: edit it directly."),
     )
-    return addendum
 
 
 @transaction.atomic

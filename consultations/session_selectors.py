@@ -26,6 +26,7 @@ from .models import (
     TreatedArea,
 )
 from .selectors import can_view_photos, photo_queryset_for_user
+from .signing import record_get_for_user
 
 
 def can_view_session_records(user):
@@ -64,18 +65,14 @@ def session_record_queryset_for_user(user):
 
 def session_record_get_for_user(user, pk, *, audit_read=True):
     """One session record with its content, else 404. Records the read."""
-    try:
-        record = session_record_queryset_for_user(user).get(pk=pk)
-    except (SessionRecord.DoesNotExist, ValueError, TypeError):
-        raise Http404(_("No such session record.")) from None
-    if audit_read:
-        audit.record(
-            actor=user,
-            action="session_record.viewed",
-            target=record,
-            patient_id=record.patient_id,
-        )
-    return record
+    return record_get_for_user(
+        session_record_queryset_for_user(user),
+        pk,
+        user=user,
+        action="session_record.viewed",
+        not_found=_("No such session record."),
+        audit_read=audit_read,
+    )
 
 
 def session_records_for_user(user, *, patient=None, course=None, appointment=None, status=None):

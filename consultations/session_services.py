@@ -16,6 +16,7 @@ from patients.selectors import current_history
 from sessions.models import Appointment, AppointmentStatus, AppointmentType
 from sessions.services import appointment_complete, appointment_start, course_flag_for_review
 
+from . import signing
 from .models import (
     AdverseEvent,
     AreaAssessment,
@@ -172,17 +173,13 @@ def _last_weight(appointment):
 def _locked_draft(record):
     """The record row, locked so an autosave and the signature cannot interleave; 409 once
     it is signed."""
-    record = (
-        SessionRecord.objects.select_for_update(of=("self",))
-        .select_related("appointment__location", "appointment__course")
-        .get(pk=record.pk)
+    return signing.locked_draft(
+        SessionRecord.objects.select_related("appointment__location", "appointment__course"),
+        record.pk,
+        signed_message=_(
+            "This session record is signed and can no longer be changed; add an addendum."
+        ),
     )
-    if record.is_signed:
-        raise ConflictError(
-            _("This session record is signed and can no longer be changed; add an addendum."),
-            extra={"status": record.status},
-        )
-    return record
 
 
 @transaction.atomic
@@ -491,23 +488,19 @@ def session_record_sign(*, actor, record):
 @transaction.atomic
 def session_addendum_add(*, actor, record, text):
     """A correction to a signed session record, kept beside the original. Practitioners."""
-    text = (text or "").strip()
-    if not text:
+    if not (text or "").strip():
         raise ApplicationError(_("Write the addendum."), field="text")
     if Practitioner.objects.filter(user=actor, is_active=True).first() is None:
         raise PermissionDenied(_("Only a practitioner can add to a session record."))
-    record = SessionRecord.objects.select_for_update().get(pk=record.pk)
-    if not record.is_signed:
-        raise ConflictError(_("The session record is still a draft: edit it directly."))
-    addendum = SessionAddendum.objects.create(record=record, text=text, written_by=actor)
-    audit.record(
+    return signing.addendum_add(
         actor=actor,
+        record=record,
+        text=text,
+        addendum_model=SessionAddendum,
+        record_field="record",
         action="session_record.addendum_added",
-        target=record,
-        patient_id=record.patient_id,
-        detail={"addendum": addendum.pk},
+        draft_message=_("The session record is still a draft: edit it directly."),
     )
-    return addendum
 
 
 # --- Lots ---------------------------------------------------------------------------------
