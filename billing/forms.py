@@ -26,18 +26,19 @@ def money_field(label, *, required=True, help_text=""):
     )
 
 
-class LineForm(forms.Form):
-    description = forms.CharField(label=_("Description"), max_length=200)
-    quantity = forms.DecimalField(
+def quantity_field(**kwargs):
+    return forms.DecimalField(
         label=_("Quantity"),
-        initial=1,
         min_value=Decimal("0.01"),
         max_digits=8,
         decimal_places=2,
         widget=forms.TextInput(attrs=MONEY_INPUT),
+        **kwargs,
     )
-    unit_price = money_field(_("Unit price"))
-    discount = forms.DecimalField(
+
+
+def discount_field():
+    return forms.DecimalField(
         label=_("Discount"),
         required=False,
         min_value=0,
@@ -45,25 +46,19 @@ class LineForm(forms.Form):
         decimal_places=3,
         widget=forms.TextInput(attrs=MONEY_INPUT),
     )
+
+
+class LineForm(forms.Form):
+    description = forms.CharField(label=_("Description"), max_length=200)
+    quantity = quantity_field(initial=1)
+    unit_price = money_field(_("Unit price"))
+    discount = discount_field()
 
 
 class LineUpdateForm(forms.Form):
-    quantity = forms.DecimalField(
-        label=_("Quantity"),
-        min_value=Decimal("0.01"),
-        max_digits=8,
-        decimal_places=2,
-        widget=forms.TextInput(attrs=MONEY_INPUT),
-    )
+    quantity = quantity_field()
     unit_price = money_field(_("Unit price"))
-    discount = forms.DecimalField(
-        label=_("Discount"),
-        required=False,
-        min_value=0,
-        max_digits=14,
-        decimal_places=3,
-        widget=forms.TextInput(attrs=MONEY_INPUT),
-    )
+    discount = discount_field()
     tier = forms.ChoiceField(
         label=_("Tier"), required=False, choices=[("", "—"), *AreaTier.choices]
     )

@@ -244,9 +244,19 @@ def _reminder_page(request, token, link, action, language):
     }
     template = "treatment_sessions/reminders/link_appointment.html"
     if request.method == "POST":
-        if action == "confirm":
+        answers = {
+            "confirm": ("confirmed", lambda: services.message_link_confirm(token=token)),
+            "cancel": (
+                "cancelled",
+                lambda: services.message_link_cancel(
+                    token=token, reason=cancel_form.cleaned_data["reason"]
+                ),
+            ),
+        }
+        if action in answers and (action == "confirm" or cancel_form.is_valid()):
+            done, answer = answers[action]
             try:
-                services.message_link_confirm(token=token)
+                answer()
             except LinkError as exc:
                 return _invalid(request, exc)
             except ApplicationError as exc:
@@ -260,26 +270,7 @@ def _reminder_page(request, token, link, action, language):
             return _link_page(
                 request,
                 "treatment_sessions/reminders/link_done.html",
-                {**context, "done": "confirmed"},
-                language=language,
-            )
-        if action == "cancel" and cancel_form.is_valid():
-            try:
-                services.message_link_cancel(token=token, reason=cancel_form.cleaned_data["reason"])
-            except LinkError as exc:
-                return _invalid(request, exc)
-            except ApplicationError as exc:
-                return _link_page(
-                    request,
-                    template,
-                    {**context, "refusal": exc.message},
-                    status=409,
-                    language=language,
-                )
-            return _link_page(
-                request,
-                "treatment_sessions/reminders/link_done.html",
-                {**context, "done": "cancelled"},
+                {**context, "done": done},
                 language=language,
             )
         if action is None:
