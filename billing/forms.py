@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from clinic.areas import BodyArea
 
 from .models import AreaTier, PaymentMethod, PriceList, TaxRate
+from .services.prices import RULE_FIELDS
 
 MONEY_INPUT = {"inputmode": "decimal", "autocomplete": "off"}
 
@@ -169,19 +170,7 @@ class PackageForm(forms.Form):
 class PriceRulesForm(forms.ModelForm):
     class Meta:
         model = PriceList
-        fields = [
-            "effective_from",
-            "prices_include_tax",
-            "tax_rate",
-            "additional_areas",
-            "additional_area_value",
-            "small_area_max_ml",
-            "large_area_min_ml",
-            "consultation_credited",
-            "no_show_fee",
-            "late_cancellation_fee",
-            "note",
-        ]
+        fields = ["effective_from", *RULE_FIELDS]
         widgets = {"effective_from": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 
     def __init__(self, *args, **kwargs):

@@ -18,6 +18,7 @@ from .models import (
     WorkingHoursException,
 )
 from .roles import Role
+from .services import SETTINGS_FIELDS
 
 TIME_INPUT = forms.TimeInput(attrs={"type": "time", "step": 300}, format="%H:%M")
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -190,18 +191,7 @@ class ClinicSettingsForm(forms.ModelForm):
 
     class Meta:
         model = ClinicSettings
-        fields = [
-            "name",
-            "phone",
-            "email",
-            "address",
-            "currency",
-            "cancellation_window_hours",
-            "intake_link_valid_days",
-            "front_desk_sees_photos",
-            "portal_shows_photos",
-            "aftercare_template",
-        ]
+        fields = SETTINGS_FIELDS
         widgets = {
             "address": forms.Textarea(attrs={"rows": 3}),
             "aftercare_template": forms.Textarea(attrs={"rows": 7}),
