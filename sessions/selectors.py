@@ -217,17 +217,25 @@ def course_progress(course, appointments=None, now=None):
     if unbooked and not future:
         progress.flags.append("No next session booked.")
     counting = [a for a in appointments if a.status in ACTIVE_STATUSES]
-    limit = timedelta(days=course.interval_days + CADENCE_GRACE_DAYS)
+    limit = course.interval_days + CADENCE_GRACE_DAYS
+    zone = course.location.zone
+
+    def day_of(moment):
+        # Calendar days at the clinic: three weeks over a change of the clocks are 21 days,
+        # not 20 days and 23 hours.
+        return timezone.localtime(moment, zone).date()
+
     for before, after in zip(counting, counting[1:], strict=False):
-        if after.starts_at - before.starts_at > limit:
+        gap = (day_of(after.starts_at) - day_of(before.starts_at)).days
+        if gap > limit:
             progress.flags.append(
-                f"Gap of {(after.starts_at - before.starts_at).days} days before "
+                f"Gap of {gap} days before "
                 f"session {after.session_number} (interval {course.interval_days} days)."
             )
-    if counting and unbooked:
-        since_last = now - counting[-1].starts_at
-        if counting[-1].starts_at < now and since_last > limit:
-            progress.flags.append(f"Last session was {since_last.days} days ago.")
+    if counting and unbooked and counting[-1].starts_at < now:
+        since_last = (day_of(now) - day_of(counting[-1].starts_at)).days
+        if since_last > limit:
+            progress.flags.append(f"Last session was {since_last} days ago.")
     return progress
 
 

@@ -12,6 +12,7 @@ from clinic.models import WorkingHoursException
 from sessions import services
 from sessions.diary import Diary
 from sessions.models import Appointment
+from sessions.selectors import course_progress
 from tests.factories import PatientFactory
 from tests.sessions.conftest import BEFORE_THE_BOOKINGS, LUNCH, NEW_YORK, book
 
@@ -194,6 +195,26 @@ def test_shifting_a_course_over_the_change_keeps_the_wall_clock_time(clinic_setu
     assert moved[0].starts_at - fridays[0] == timedelta(hours=71)
     assert moved[1].starts_at - fridays[1] == timedelta(hours=72)
     assert all(a.ends_at - a.starts_at == timedelta(minutes=30) for a in moved)
+
+
+@pytest.mark.django_db
+def test_a_gap_over_the_change_is_counted_in_calendar_days(clinic_setup, front_desk):
+    """Three weeks from Monday 8 March 2027 (EST) to Monday 29 March (EDT) are 21 days, though
+    an hour short of 21 times 24 hours."""
+    starts = [datetime(2027, 3, d, 12, 30, tzinfo=NEW_YORK) for d in (1, 8, 29)]
+    course = services.course_book(
+        actor=front_desk,
+        patient=PatientFactory(),
+        practitioner=clinic_setup["practitioner"],
+        location=clinic_setup["location"],
+        appointment_type=clinic_setup["type"],
+        room=clinic_setup["room"],
+        starts=starts,
+        interval_days=7,
+    )
+    assert starts[2].astimezone(UTC) - starts[1].astimezone(UTC) < timedelta(days=21)
+    flags = course_progress(course, now=BEFORE).flags
+    assert "Gap of 21 days before session 3 (interval 7 days)." in flags
 
 
 @pytest.mark.django_db
