@@ -20,6 +20,22 @@ from tests.sessions.conftest import BEFORE_THE_BOOKINGS, LUNCH, NEW_YORK, book
 pytestmark = BEFORE_THE_BOOKINGS
 
 BEFORE = datetime(2027, 1, 4, 9, tzinfo=NEW_YORK)
+
+
+def weekly_course(setup, actor, starts):
+    """A weekly course for a new patient with Dr Pia in Room 1, at these starts."""
+    return services.course_book(
+        actor=actor,
+        patient=PatientFactory(),
+        practitioner=setup["practitioner"],
+        location=setup["location"],
+        appointment_type=setup["type"],
+        room=setup["room"],
+        starts=starts,
+        interval_days=7,
+    )
+
+
 EST, EDT = timedelta(hours=-5), timedelta(hours=-4)
 
 
@@ -119,16 +135,7 @@ def test_course_proposals_over_the_spring_change_keep_the_local_time(clinic_setu
 @pytest.mark.django_db
 def test_a_booked_course_over_the_change_is_stored_at_the_right_instants(clinic_setup, front_desk):
     starts = [datetime(2027, 3, d, 12, 30, tzinfo=NEW_YORK) for d in (8, 15)]
-    course = services.course_book(
-        actor=front_desk,
-        patient=PatientFactory(),
-        practitioner=clinic_setup["practitioner"],
-        location=clinic_setup["location"],
-        appointment_type=clinic_setup["type"],
-        room=clinic_setup["room"],
-        starts=starts,
-        interval_days=7,
-    )
+    course = weekly_course(clinic_setup, front_desk, starts)
     stored = [a.starts_at.astimezone(UTC) for a in course.appointments.order_by("starts_at")]
     assert stored == [
         datetime(2027, 3, 8, 17, 30, tzinfo=UTC),
@@ -170,16 +177,7 @@ def test_a_proposal_on_a_time_that_does_not_exist_gets_an_alternative(clinic_set
 def test_shifting_a_course_over_the_change_keeps_the_wall_clock_time(clinic_setup, front_desk):
     """Friday sessions from 12 March 2027 move to Mondays, the first move crossing the change."""
     fridays = [datetime(2027, 3, d, 12, 30, tzinfo=NEW_YORK) for d in (12, 19, 26)]
-    course = services.course_book(
-        actor=front_desk,
-        patient=PatientFactory(),
-        practitioner=clinic_setup["practitioner"],
-        location=clinic_setup["location"],
-        appointment_type=clinic_setup["type"],
-        room=clinic_setup["room"],
-        starts=fridays,
-        interval_days=7,
-    )
+    course = weekly_course(clinic_setup, front_desk, fridays)
     first = course.appointments.order_by("starts_at").first()
     monday = datetime(2027, 3, 15, 12, 30, tzinfo=NEW_YORK)
     services.appointment_reschedule(
@@ -202,16 +200,7 @@ def test_a_gap_over_the_change_is_counted_in_calendar_days(clinic_setup, front_d
     """Three weeks from Monday 8 March 2027 (EST) to Monday 29 March (EDT) are 21 days, though
     an hour short of 21 times 24 hours."""
     starts = [datetime(2027, 3, d, 12, 30, tzinfo=NEW_YORK) for d in (1, 8, 29)]
-    course = services.course_book(
-        actor=front_desk,
-        patient=PatientFactory(),
-        practitioner=clinic_setup["practitioner"],
-        location=clinic_setup["location"],
-        appointment_type=clinic_setup["type"],
-        room=clinic_setup["room"],
-        starts=starts,
-        interval_days=7,
-    )
+    course = weekly_course(clinic_setup, front_desk, starts)
     assert starts[2].astimezone(UTC) - starts[1].astimezone(UTC) < timedelta(days=21)
     flags = course_progress(course, now=BEFORE).flags
     assert "Gap of 21 days before session 3 (interval 7 days)." in flags
