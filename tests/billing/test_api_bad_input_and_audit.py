@@ -5,7 +5,6 @@ API is on the audit trail (as the pages are), and money endpoints answer bad inp
 from decimal import Decimal
 
 import pytest
-from rest_framework.test import APIClient
 
 from billing import services
 from billing.models import Invoice, LedgerEntry, Payment, Refund
@@ -14,12 +13,6 @@ from tests.billing.conftest import booked_course, play_out
 
 pytestmark = pytest.mark.django_db
 D = Decimal
-
-
-def api(user):
-    client = APIClient()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -54,7 +47,7 @@ def _pay_and_sell(invoice, desk):
         ("/api/v1/packages/", "packages.listed"),
     ],
 )
-def test_staff_api_lists_of_billing_are_audited(issued, front_desk, url, action):
+def test_staff_api_lists_of_billing_are_audited(api, issued, front_desk, url, action):
     _pay_and_sell(issued, front_desk)
     response = api(front_desk).get(f"{url}?patient={issued.patient_id}")
     assert response.status_code == 200
@@ -67,7 +60,7 @@ def test_staff_api_lists_of_billing_are_audited(issued, front_desk, url, action)
     [("/api/v1/me/invoices/", "invoices.listed"), ("/api/v1/me/packages/", "packages.listed")],
 )
 def test_the_patients_own_api_lists_are_audited(
-    issued, front_desk, patient, patient_user, url, action
+    api, issued, front_desk, patient, patient_user, url, action
 ):
     _pay_and_sell(issued, front_desk)
     patient.portal_user = patient_user
@@ -85,7 +78,7 @@ def _nothing_moved(before):
 @pytest.mark.parametrize(
     "amount", ["0", "-5", "abc", "NaN", "Infinity", "1e30", "99999999999999", "10.001", None, []]
 )
-def test_bad_payment_amounts_are_400(issued, front_desk, amount):
+def test_bad_payment_amounts_are_400(api, issued, front_desk, amount):
     before = (Payment.objects.count(), Refund.objects.count(), LedgerEntry.objects.count())
     response = api(front_desk).post(
         "/api/v1/payments/",
@@ -97,7 +90,7 @@ def test_bad_payment_amounts_are_400(issued, front_desk, amount):
 
 
 @pytest.mark.parametrize("amount", ["0", "-1", "abc", "1e30", "10.001", "NaN"])
-def test_bad_refund_amounts_are_400(issued, front_desk, amount):
+def test_bad_refund_amounts_are_400(api, issued, front_desk, amount):
     payment = services.payment_take(
         actor=front_desk, invoice=issued, method="cash", amount=D("100")
     )
@@ -111,7 +104,7 @@ def test_bad_refund_amounts_are_400(issued, front_desk, amount):
     _nothing_moved(before)
 
 
-def test_refund_above_what_was_paid_is_409(issued, front_desk):
+def test_refund_above_what_was_paid_is_409(api, issued, front_desk):
     payment = services.payment_take(
         actor=front_desk, invoice=issued, method="cash", amount=D("100")
     )
@@ -123,7 +116,7 @@ def test_refund_above_what_was_paid_is_409(issued, front_desk):
     assert Refund.objects.count() == 1
 
 
-def test_paying_a_void_draft_is_409(prices, clinic_setup, front_desk, patient):
+def test_paying_a_void_draft_is_409(api, prices, clinic_setup, front_desk, patient):
     course = booked_course(clinic_setup, front_desk, patient, areas=["abdomen"])
     visit = play_out(
         course.appointments.order_by("starts_at").first(),
@@ -139,7 +132,7 @@ def test_paying_a_void_draft_is_409(prices, clinic_setup, front_desk, patient):
 
 
 @pytest.mark.parametrize("lines", [["abc"], [999999999], [10**30]])
-def test_credit_note_with_unknown_lines_is_400(issued, front_desk, lines):
+def test_credit_note_with_unknown_lines_is_400(api, issued, front_desk, lines):
     response = api(front_desk).post(
         f"/api/v1/invoices/{issued.pk}/credit/", {"reason": "x", "lines": lines}, format="json"
     )
@@ -157,13 +150,13 @@ def test_credit_note_with_unknown_lines_is_400(issued, front_desk, lines):
         {"sessions": -1, "price": "10"},
     ],
 )
-def test_bad_package_sales_are_400(clinic_setup, prices, front_desk, patient, body):
+def test_bad_package_sales_are_400(api, clinic_setup, prices, front_desk, patient, body):
     data = {"patient": patient.pk, "appointment_type": clinic_setup["type"].pk, "sessions": 5}
     response = api(front_desk).post("/api/v1/packages/", {**data, **body}, format="json")
     assert response.status_code == 400, response.content
 
 
-def test_payment_ids_out_of_range_are_404_not_500(front_desk):
+def test_payment_ids_out_of_range_are_404_not_500(api, front_desk):
     client = api(front_desk)
     assert client.get("/api/v1/invoices/99999999999999999999/").status_code == 404
     response = client.post(

@@ -4,7 +4,6 @@ manager's reminder policy page and API, and the chart's message history."""
 from datetime import time, timedelta
 
 import pytest
-from rest_framework.test import APIClient
 
 from clinic.models import AuditEvent
 from patients.models import Patient
@@ -202,14 +201,7 @@ def test_only_managers_open_the_policy_page(client_for, front_desk):
 # -- the API --------------------------------------------------------------------------------------
 
 
-def api(user=None):
-    client = APIClient()
-    if user is not None:
-        client.force_login(user)
-    return client
-
-
-def test_api_lists_and_filters_messages(front_desk, outbox):
+def test_api_lists_and_filters_messages(api, front_desk, outbox):
     body = api(front_desk).get("/api/v1/messages/").json()
     assert body["count"] == 9
     failed = api(front_desk).get("/api/v1/messages/?status=failed").json()["results"]
@@ -223,7 +215,7 @@ def test_api_lists_and_filters_messages(front_desk, outbox):
     assert api(front_desk).get("/api/v1/messages/?status=bogus").status_code == 400
 
 
-def test_api_resends_a_failed_message_and_refuses_others(front_desk, outbox):
+def test_api_resends_a_failed_message_and_refuses_others(api, front_desk, outbox):
     failed, sent = outbox["failed"], outbox["sent"]
     response = api(front_desk).post(f"/api/v1/messages/{failed.pk}/resend/")
     assert response.status_code == 200 and response.json()["status"] == "scheduled"
@@ -232,7 +224,7 @@ def test_api_resends_a_failed_message_and_refuses_others(front_desk, outbox):
     assert conflict.json()["status"] == "sent"
 
 
-def test_api_roles(practitioner_user, patient_user, outbox):
+def test_api_roles(api, practitioner_user, patient_user, outbox):
     assert api().get("/api/v1/messages/").status_code in (401, 403)
     for user in (practitioner_user, patient_user):
         assert api(user).get("/api/v1/messages/").status_code == 403
@@ -241,7 +233,7 @@ def test_api_roles(practitioner_user, patient_user, outbox):
 
 
 def test_api_message_list_costs_a_fixed_number_of_queries(
-    front_desk, outbox, clinic_setup, django_assert_max_num_queries
+    api, front_desk, outbox, clinic_setup, django_assert_max_num_queries
 ):
     client = api(front_desk)
     with django_assert_max_num_queries(10):
@@ -253,7 +245,7 @@ def test_api_message_list_costs_a_fixed_number_of_queries(
         assert client.get("/api/v1/messages/").json()["count"] == 33
 
 
-def test_api_reads_and_changes_the_policy(manager, front_desk, messaging):
+def test_api_reads_and_changes_the_policy(api, manager, front_desk, messaging):
     body = api(front_desk).get("/api/v1/reminder-policy/").json()
     assert body["quiet_hours_start"] == "21:00" and body["quiet_hours_end"] == "08:00"
     assert body["rules"] == [
@@ -285,13 +277,13 @@ def test_messages_are_in_the_schema(client_for, front_desk):
     assert "/api/v1/reminder-policy/" in schema["paths"]
 
 
-def test_sent_time_and_next_try_in_the_api(front_desk, outbox):
+def test_sent_time_and_next_try_in_the_api(api, front_desk, outbox):
     sent = api(front_desk).get(f"/api/v1/messages/{outbox['sent'].pk}/").json()
     assert sent["sent_at"] is not None and sent["next_attempt_at"] is None
     assert sent["provider_id"].startswith("<")
 
 
-def test_reading_one_message_through_the_api_is_audited(front_desk, outbox):
+def test_reading_one_message_through_the_api_is_audited(api, front_desk, outbox):
     sent = outbox["sent"]
     response = api(front_desk).get(f"/api/v1/messages/{sent.pk}/")
     assert response.status_code == 200
