@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 from clinic.models import ClinicSettings
 from sessions.models import Appointment, OutboundMessage
 from sessions.services import messages_dispatch_due
+from tests.clock import clinic_today, next_weekday
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import LAPTOP, PHONE, log_in
 from tests.factories import PatientFactory
@@ -29,8 +30,9 @@ clinic_setup = sessions_conftest.clinic_setup
 
 
 def next_weeks_tuesday():
-    today = timezone.localdate(timezone=NEW_YORK)
-    return today + timedelta(days=7 - today.weekday() + 1)
+    """A Tuesday 7 to 13 days ahead, so even on a Sunday its 48-hour email is still ahead (one
+    or two weeks ahead in the calendar)."""
+    return next_weekday(1, after=clinic_today() + timedelta(days=6), zone=NEW_YORK)
 
 
 @pytest.fixture
@@ -111,7 +113,12 @@ def test_patient_confirms_from_the_reminder_and_front_desk_sees_it(
         "link", name="Calendar"
     ).click()
     expect(desk.locator(".fc-resourceTimeGridWeek-view")).to_be_visible()
-    desk.locator(".fc-next-button").click()
+    today = clinic_today()
+    weeks_ahead = (
+        (day - timedelta(days=day.weekday())) - (today - timedelta(days=today.weekday()))
+    ).days // 7
+    for _ in range(weeks_ahead):
+        desk.locator(".fc-next-button").click()
     event = desk.locator(f'.fc-event[data-appointment-id="{visit.pk}"]')
     expect(event).to_contain_text("Zoé Reminder")
     expect(event).to_have_class(re.compile(r"\bappt-confirmed\b"))
