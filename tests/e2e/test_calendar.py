@@ -82,6 +82,9 @@ def drag(page, event, column, slot_time, scroll_to):
     scroll while dragging)."""
     page.evaluate("document.getElementById('calendar').scrollIntoView()")
     page.evaluate(f"window.clinicCalendar.scrollToTime('{scroll_to}')")
+    # Wait until the event is stable and really under the pointer (a busy machine may still be
+    # laying the grid out): pressing on a stale position starts a booking selection instead.
+    event.hover(position={"x": event.bounding_box()["width"] / 2, "y": 5})
     row = page.locator(f'.fc-timegrid-slot-lane[data-time="{slot_time}"]').bounding_box()
     source = event.bounding_box()
     target = column.bounding_box()
