@@ -9,7 +9,5 @@ urlpatterns = [
     path("", include("patients.api_urls")),
     path("", include("sessions.api_urls")),
     path("", include("consultations.api_urls")),
-    path("", include("consultations.record_api_urls")),
-    path("", include("consultations.session_api_urls")),
     path("", include("billing.api_urls")),
 ]

@@ -99,8 +99,5 @@ urlpatterns = [
     path("", include("patients.urls")),
     path("", include("sessions.urls")),
     path("", include("consultations.urls")),
-    path("", include("consultations.record_urls")),
-    path("", include("consultations.session_urls")),
-    path("", include("consultations.course_record_urls")),
     path("", include("billing.urls")),
 ]

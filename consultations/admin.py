@@ -6,8 +6,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from clinic.roles import Role, extend_role_permissions
-
-from .models import Product, ProductLot
+from consultations.models import Product, ProductLot
 
 # The manager keeps the catalogue; applied to the group by ``sync_role_permissions`` after
 # ``migrate``. Products are never deleted (plans and session records point at them):

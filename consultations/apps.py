@@ -7,11 +7,10 @@ class ConsultationsConfig(AppConfig):
     verbose_name = _("Consultations and clinical records")
 
     def ready(self):
+        from consultations.selectors.consultations import chart_clinical_panel
+        from consultations.services.consultations import plan_link_booked_course
         from patients.chart_panels import register
         from sessions.signals import course_booked
-
-        from .record_selectors import chart_clinical_panel
-        from .services import plan_link_booked_course
 
         def link_plan(sender, course, actor, **kwargs):
             plan_link_booked_course(actor=actor, course=course)

@@ -9,8 +9,7 @@ from django.utils.translation import gettext as _
 
 from clinic import audit
 from clinic.errors import ApplicationError, ConflictError
-
-from .models import AddendumBase, SignedRecord
+from consultations.models import AddendumBase, SignedRecord
 
 R = TypeVar("R", bound=SignedRecord)
 

@@ -154,7 +154,7 @@ def lot(product):
 def sign_session(setup, desk, patient, areas, *, product, lot, appointment=None):  # noqa: F811
     """Book (or take) a visit, check the patient in and sign its session record through the
     clinical record's own services: ``areas`` is a list of (area, volume in ml)."""
-    from consultations.session_services import (
+    from consultations.services.session_records import (
         session_record_save_draft,
         session_record_sign,
         session_record_start,

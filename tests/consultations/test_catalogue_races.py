@@ -9,7 +9,7 @@ from django.db import connection, transaction
 
 from clinic.errors import ConflictError
 from consultations.models import Product, ProductLot
-from consultations.session_services import lot_add, product_add
+from consultations.services.lots import lot_add, product_add
 from tests.clock import clinic_today
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -5,8 +5,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from clinic.models import AuditEvent
-from consultations import services
 from consultations.models import Consultation
+from consultations.services import consultations as services
 
 pytestmark = pytest.mark.django_db
 

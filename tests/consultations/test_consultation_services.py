@@ -7,8 +7,8 @@ import pytest
 
 from clinic.errors import ApplicationError, ConflictError
 from clinic.models import AuditEvent
-from consultations import services
 from consultations.models import AreaAssessment, Consultation
+from consultations.services import consultations as services
 from patients.models import Allergy
 from patients.selectors import current_alerts, current_history
 from patients.services import alert_acknowledge

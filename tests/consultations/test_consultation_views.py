@@ -9,8 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from clinic.models import AuditEvent
-from consultations import services
 from consultations.models import Addendum, AreaAssessment, Consultation, TreatmentPlan
+from consultations.services import consultations as services
 from patients.models import AlertAcknowledgement, Allergy
 from patients.selectors import current_history
 from sessions.models import Appointment

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from clinic.models import AuditEvent
 from consultations.models import Photo
-from consultations.record_selectors import chart_clinical_panel
-from consultations.session_services import (
+from consultations.selectors.consultations import chart_clinical_panel
+from consultations.services.session_records import (
     session_record_save_draft,
     session_record_sign,
     session_record_start,

@@ -12,13 +12,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from clinic.models import AuditEvent
-from consultations.course_record_views import csv_safe
 from consultations.models import Product, ProductLot
-from consultations.session_services import (
+from consultations.services.session_records import (
     session_record_save_draft,
     session_record_sign,
     session_record_start,
 )
+from consultations.views.lots import csv_safe
 from tests.clock import clinic_today
 from tests.consultations.session_fixtures import area_row, book_treatment
 from tests.factories import PatientFactory

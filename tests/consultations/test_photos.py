@@ -21,9 +21,10 @@ from PIL import ExifTags, Image
 
 from clinic.errors import ApplicationError, ConflictError
 from clinic.models import AuditEvent, ClinicSettings, Practitioner
-from consultations import photo_services, selectors
 from consultations.models import AreaAssessment, Condition, Consultation, Photo
-from consultations.photo_services import photo_add
+from consultations.selectors import photos as selectors
+from consultations.services import photos as photo_services
+from consultations.services.photos import photo_add
 from patients.models import ConsentKind, ConsentTemplate
 from patients.services import consent_sign, consent_withdraw
 from tests.factories import PatientFactory, signature_data_url
@@ -667,7 +668,7 @@ def test_portal_photos_page_shows_own_photos_only_when_the_clinic_allows(
 def test_session_photos_are_uploaded_before_or_after_to_a_draft_session_through_the_api(
     client_for, practitioner_user, front_desk, treatment_appointment, consult_patient
 ):
-    from consultations.session_services import session_record_start
+    from consultations.services.session_records import session_record_start
 
     give_photo_consent(consult_patient, front_desk)
     record = session_record_start(actor=practitioner_user, appointment=treatment_appointment)

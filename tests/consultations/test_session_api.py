@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from clinic.models import AuditEvent
-from consultations import session_services as services
 from consultations.models import Photo, Product, ProductLot, SessionRecord
+from consultations.services import session_records as services
 from sessions.models import AppointmentStatus
 from sessions.services import appointment_check_in
 from tests.clock import clinic_today

@@ -13,8 +13,6 @@ from django.utils import timezone
 
 from clinic.errors import ApplicationError, ConflictError
 from clinic.models import AuditEvent, ClinicSettings
-from consultations import services as consultation_services
-from consultations import session_services as services
 from consultations.models import (
     AreaAssessment,
     InjectionPoint,
@@ -23,12 +21,12 @@ from consultations.models import (
     SessionRecord,
     TreatedArea,
 )
-from consultations.session_selectors import (
-    course_clinical_view,
-    lot_recall,
-    lots_for_session,
-    session_record_get_for_user,
-)
+from consultations.selectors.courses import course_clinical_view
+from consultations.selectors.lots import lot_recall, lots_for_session
+from consultations.selectors.session_records import session_record_get_for_user
+from consultations.services import consultations as consultation_services
+from consultations.services import lots as lot_services
+from consultations.services import session_records as services
 from consultations.signals import session_record_signed
 from sessions.models import AppointmentStatus, AppointmentType, Course
 from sessions.services import appointment_check_in, course_book
@@ -444,7 +442,7 @@ def test_a_lot_that_expired_after_it_was_recorded_blocks_signing(
 def test_lot_add_registers_a_delivery_and_refuses_the_same_number_twice(
     practitioner_user, product, lot
 ):
-    added = services.lot_add(
+    added = lot_services.lot_add(
         actor=practitioner_user,
         product=product,
         lot_number="  PC-2027-001 ",
@@ -454,7 +452,7 @@ def test_lot_add_registers_a_delivery_and_refuses_the_same_number_twice(
     assert added.lot_number == "PC-2027-001" and added.is_active
     assert AuditEvent.objects.filter(action="lot.added", object_id=str(added.pk)).exists()
     with pytest.raises(ConflictError) as error:
-        services.lot_add(
+        lot_services.lot_add(
             actor=practitioner_user,
             product=product,
             lot_number="pc-2026-118",
@@ -463,7 +461,7 @@ def test_lot_add_registers_a_delivery_and_refuses_the_same_number_twice(
     assert error.value.field == "lot_number" and error.value.extra == {"id": lot.pk}
     # The same number on another product's vial is another lot.
     other = Product.objects.create(name="Other")
-    assert services.lot_add(
+    assert lot_services.lot_add(
         actor=practitioner_user,
         product=other,
         lot_number=lot.lot_number,
@@ -477,7 +475,7 @@ def test_lot_add_registers_a_delivery_and_refuses_the_same_number_twice(
 )
 def test_lot_add_names_the_missing_field(practitioner_user, product, number, expires_on, field):
     with pytest.raises(ApplicationError) as error:
-        services.lot_add(
+        lot_services.lot_add(
             actor=practitioner_user, product=product, lot_number=number, expires_on=expires_on
         )
     assert error.value.field == field
@@ -485,14 +483,14 @@ def test_lot_add_names_the_missing_field(practitioner_user, product, number, exp
 
 
 def test_product_add_refuses_a_name_already_in_the_catalogue(manager, product):
-    added = services.product_add(actor=manager, name=" Hyaluronic acid ", composition="HA 1%")
+    added = lot_services.product_add(actor=manager, name=" Hyaluronic acid ", composition="HA 1%")
     assert added.name == "Hyaluronic acid" and added.is_active
     assert AuditEvent.objects.filter(action="product.added").count() == 1
     with pytest.raises(ConflictError) as error:
-        services.product_add(actor=manager, name="ppc + dc")
+        lot_services.product_add(actor=manager, name="ppc + dc")
     assert error.value.field == "name" and error.value.extra == {"id": product.pk}
     with pytest.raises(ApplicationError) as error:
-        services.product_add(actor=manager, name="")
+        lot_services.product_add(actor=manager, name="")
     assert error.value.field == "name"
 
 
@@ -502,7 +500,7 @@ def test_lots_usable_on_a_day_leave_out_expired_and_out_of_stock_lots(
     used_up = ProductLot.objects.create(
         product=product, lot_number="USED-UP", expires_on=clinic_today() + timedelta(days=30)
     )
-    services.lot_set_in_stock(actor=manager, lot=used_up, in_stock=False)
+    lot_services.lot_set_in_stock(actor=manager, lot=used_up, in_stock=False)
     assert list(lots_for_session(clinic_today())) == [lot]
     assert list(lots_for_session(clinic_today() - timedelta(days=2))) == [expired_lot, lot]
     assert list(lots_for_session(clinic_today(), product_ids=[999])) == []
@@ -865,7 +863,7 @@ def test_the_course_view_is_for_clinicians_only(request, role, clinic_setup, con
 def test_a_lot_out_of_stock_cannot_be_chosen_but_stays_on_the_record_that_used_it(
     practitioner_user, manager, treatment_appointment, product, lot
 ):
-    from consultations.session_services import lot_set_in_stock
+    from consultations.services.lots import lot_set_in_stock
     from tests.consultations.session_fixtures import complete_draft
 
     record = services.session_record_start(

@@ -15,7 +15,6 @@ from django.utils import timezone
 
 from clinic.models import AuditEvent, Practitioner
 from clinic.roles import Role
-from consultations import session_services as services
 from consultations.models import (
     InjectionPoint,
     Photo,
@@ -23,6 +22,7 @@ from consultations.models import (
     SessionRecord,
     TreatedArea,
 )
+from consultations.services import session_records as services
 from patients.models import Allergy
 from patients.selectors import current_history
 from sessions.models import Appointment, Course

@@ -16,8 +16,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from consultations import session_services as services
 from consultations.models import InjectionPoint, Photo, Product, ProductLot, SessionRecord
+from consultations.services import session_records as services
 from patients.models import Allergy
 from patients.selectors import current_history
 from sessions.models import Appointment, Course

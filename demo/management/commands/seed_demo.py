@@ -355,9 +355,9 @@ class Command(BaseCommand):
         generated injection-site photos (drawn here, never real people)."""
         from django.core.files.uploadedfile import SimpleUploadedFile
 
-        from consultations import photo_services
-        from consultations import services as records
         from consultations.models import Consultation, Product, TreatmentPlan
+        from consultations.services import consultations as records
+        from consultations.services import photos as photo_services
         from patients import services as patient_services
         from patients.selectors import current_alerts, current_history
         from sessions.models import Appointment, Course
@@ -455,7 +455,6 @@ class Command(BaseCommand):
         from django.core.files.uploadedfile import SimpleUploadedFile
         from django.utils import timezone
 
-        from consultations import photo_services
         from consultations.models import (
             AdverseEvent,
             AreaAssessment,
@@ -465,7 +464,8 @@ class Command(BaseCommand):
             SessionRecord,
             SideEffectReport,
         )
-        from consultations.session_services import REVIEW_REASON
+        from consultations.services import photos as photo_services
+        from consultations.services.session_records import REVIEW_REASON
         from patients.models import MedicalHistory
         from sessions.models import Appointment
         from sessions.services import course_flag_for_review

@@ -9,11 +9,10 @@ from django.utils.translation import gettext as _
 from clinic import audit
 from clinic.errors import ApplicationError, ConflictError
 from clinic.models import ClinicSettings, Practitioner
+from consultations import signing
+from consultations.models import Addendum, AreaAssessment, Consultation, TreatmentPlan
+from consultations.signing import SignBlocker, blocker_messages
 from patients.selectors import current_alerts, current_history
-
-from . import signing
-from .models import Addendum, AreaAssessment, Consultation, TreatmentPlan
-from .signing import SignBlocker, blocker_messages
 
 CONSULTATION_FIELDS = [
     "complaint",

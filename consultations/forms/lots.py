@@ -4,7 +4,7 @@ They validate only; the views call the services."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Product, ProductLot
+from consultations.models import Product, ProductLot
 
 
 class DateInput(forms.DateInput):

@@ -2,8 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from clinic.areas import BodyArea
-
-from .models import Consultation, Photo
+from consultations.models import Consultation, Photo
 
 # What the file inputs accept: every image type the browser knows, plus HEIC/HEIF by name
 # (desktop browsers often do not map .heic to image/*). The server checks the content anyway.

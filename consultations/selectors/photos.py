@@ -10,9 +10,8 @@ from django.utils.translation import gettext as _
 from clinic import audit
 from clinic.models import ClinicSettings
 from clinic.roles import CLINICAL_ROLES, Role
+from consultations.models import AreaAssessment, Photo
 from patients.models import ConsentKind, ConsentSignature
-
-from .models import AreaAssessment, Photo
 
 # --- Injection-site photos ------------------------------------------------------------------
 # Practitioners and managers see every patient's photos; front desk only when the clinic

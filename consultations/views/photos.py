@@ -16,12 +16,11 @@ from django.views.decorators.http import require_http_methods
 from clinic import audit
 from clinic.errors import ApplicationError, ConflictError
 from clinic.permissions import portal_required, staff_required
+from consultations.forms.photos import PHOTO_ACCEPT, PhotoCompareForm, PhotoUploadForm
+from consultations.models import Photo
+from consultations.selectors import photos as selectors
+from consultations.services.photos import VARIANTS, photo_add, private_storage
 from patients.selectors import patient_for_portal_user, patient_get_for_user
-
-from . import selectors
-from .models import Photo
-from .photo_forms import PHOTO_ACCEPT, PhotoCompareForm, PhotoUploadForm
-from .photo_services import VARIANTS, photo_add, private_storage
 
 
 def _photo_file_headers(response):

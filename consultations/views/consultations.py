@@ -19,15 +19,7 @@ from clinic.lib.forms import add_service_error
 from clinic.models import ClinicSettings
 from clinic.permissions import clinician_required
 from clinic.roles import Role
-from patients.forms import AlertAcknowledgeForm
-from patients.selectors import current_alerts, current_history, patient_get_for_user
-from patients.services import alert_acknowledge
-from sessions.models import AppointmentStatus, AppointmentType
-from sessions.selectors import appointment_get_for_user
-from sessions.services import appointment_start
-
-from . import services
-from .forms import (
+from consultations.forms.consultations import (
     ASSESSMENTS_PREFIX,
     AddAreaForm,
     AddendumForm,
@@ -36,9 +28,19 @@ from .forms import (
     PlanForm,
     assessment_initial,
 )
-from .models import Consultation
-from .record_selectors import consultation_get_for_user, consultations_of_patient
-from .selectors import photos_of_consultation
+from consultations.models import Consultation
+from consultations.selectors.consultations import (
+    consultation_get_for_user,
+    consultations_of_patient,
+)
+from consultations.selectors.photos import photos_of_consultation
+from consultations.services import consultations as services
+from patients.forms import AlertAcknowledgeForm
+from patients.selectors import current_alerts, current_history, patient_get_for_user
+from patients.services import alert_acknowledge
+from sessions.models import AppointmentStatus, AppointmentType
+from sessions.selectors import appointment_get_for_user
+from sessions.services import appointment_start
 
 # Filled in by the practitioner (the interval has a default): the plan has been started.
 PLAN_STARTED_BY = ["areas", "product", "appointment_type", "planned_sessions", "price_per_session"]

@@ -1,23 +1,19 @@
-"""Every write to the record of a treatment session, and to the product lots it uses. Each
-function is one transaction and audits itself. A signed record is never changed, only added to
-(addenda); signing completes the appointment and tells billing and reminders."""
+"""Every write to the record of a treatment session. Each function is one transaction and
+audits itself. A signed record is never changed, only added to (addenda); signing completes
+the appointment and tells billing and reminders."""
 
 from decimal import Decimal, InvalidOperation
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clinic import audit
 from clinic.errors import ApplicationError, ConflictError
 from clinic.models import ClinicSettings, Practitioner
-from patients.selectors import current_history
-from sessions.models import Appointment, AppointmentStatus, AppointmentType
-from sessions.services import appointment_complete, appointment_start, course_flag_for_review
-
-from . import signing
-from .models import (
+from consultations import signing
+from consultations.models import (
     AdverseEvent,
     AreaAssessment,
     Condition,
@@ -30,8 +26,13 @@ from .models import (
     SideEffectReport,
     TreatedArea,
 )
-from .signals import session_record_signed
-from .signing import SignBlocker, blocker_messages
+from consultations.services.common import as_instance, clean_row
+from consultations.services.lots import checked_lot
+from consultations.signals import session_record_signed
+from consultations.signing import SignBlocker, blocker_messages
+from patients.selectors import current_history
+from sessions.models import Appointment, AppointmentStatus, AppointmentType
+from sessions.services import appointment_complete, appointment_start, course_flag_for_review
 
 RECORD_FIELDS = [
     "no_side_effects_since_last",
@@ -205,7 +206,7 @@ def session_record_save_draft(
                 record, field, "" if data[field] is None and field != "weight_kg" else data[field]
             )
             changed.append(field)
-    _clean(record, exclude=["appointment", "patient", "practitioner"])
+    clean_row(record, exclude=["appointment", "patient", "practitioner"])
     record.save()
     if side_effects is not None:
         _replace_rows(record, "side_effects", SideEffectReport, SIDE_EFFECT_FIELDS, side_effects)
@@ -225,15 +226,6 @@ def session_record_save_draft(
     return record
 
 
-def _clean(instance, *, exclude, prefix=""):
-    try:
-        instance.full_clean(exclude=exclude)
-    except ValidationError as exc:  # name the row and the field
-        field, messages = next(iter(exc.message_dict.items()))
-        name = f"{prefix}{field}" if field != "__all__" else prefix.rstrip(".") or None
-        raise ApplicationError(messages[0], field=name) from exc
-
-
 def _replace_rows(record, related, model, fields, rows):
     getattr(record, related).all().delete()
     for index, values in enumerate(rows):
@@ -241,44 +233,8 @@ def _replace_rows(record, related, model, fields, rows):
         for field in fields:
             value = values.get(field)
             setattr(row, field, "" if value is None and field in ("notes", "follow_up") else value)
-        _clean(row, exclude=["record"], prefix=f"{related}.{index}.")
+        clean_row(row, exclude=["record"], prefix=f"{related}.{index}.")
         row.save()
-
-
-def _as_instance(model, value, field, message):
-    if value is None or value == "":
-        raise ApplicationError(_("This field is required."), field=field)
-    if isinstance(value, model):
-        return value
-    try:
-        return model.objects.get(pk=value)
-    except (model.DoesNotExist, ValueError, TypeError):
-        raise ApplicationError(message, field=field) from None
-
-
-def checked_lot(*, lot, product, day, field="lot", require_in_stock=True):
-    """The lot, if it is an in-stock lot of ``product`` that has not expired on ``day``. A lot
-    taken out of stock (used up or recalled) cannot be recorded on new sessions."""
-    lot = _as_instance(ProductLot, lot, field, _("Unknown lot: choose one from the list."))
-    if lot.product_id != product.pk:
-        raise ApplicationError(
-            _("Lot %(lot)s is not a lot of %(product)s.")
-            % {"lot": lot.lot_number, "product": product},
-            field=field,
-        )
-    if lot.is_expired_on(day):
-        raise ApplicationError(
-            _("Lot %(lot)s expired on %(date)s and cannot be used.")
-            % {"lot": lot.lot_number, "date": lot.expires_on.isoformat()},
-            field=field,
-        )
-    if require_in_stock and not lot.is_active:
-        raise ApplicationError(
-            _("Lot %(lot)s is marked out of stock (used up or recalled) and cannot be used.")
-            % {"lot": lot.lot_number},
-            field=field,
-        )
-    return lot
 
 
 def _replace_areas(record, areas):
@@ -298,7 +254,7 @@ def _replace_areas(record, areas):
                 _("Each area is recorded once per session."), field=f"{prefix}area"
             )
         seen.add(area)
-        product = _as_instance(
+        product = as_instance(
             Product, values.get("product"), f"{prefix}product", _("Unknown product.")
         )
         lot_value = values.get("lot")
@@ -319,7 +275,7 @@ def _replace_areas(record, areas):
         )
         for field in TREATED_AREA_FIELDS:
             setattr(treated, field, values.get(field))
-        _clean(treated, exclude=["record"], prefix=prefix)
+        clean_row(treated, exclude=["record"], prefix=prefix)
         treated.save()
         _add_points(treated, values.get("points") or [], prefix=f"{prefix}points.")
 
@@ -341,7 +297,7 @@ def _add_points(treated, points, *, prefix):
             y=_decimal(values.get("y"), f"{prefix}{index}.y"),
             volume_ml=_decimal(values.get("volume_ml"), f"{prefix}{index}.volume_ml", 2),
         )
-        _clean(point, exclude=["treated_area"], prefix=f"{prefix}{index}.")
+        clean_row(point, exclude=["treated_area"], prefix=f"{prefix}{index}.")
         rows.append(point)
     InjectionPoint.objects.bulk_create(rows)
 
@@ -384,7 +340,7 @@ def _replace_assessments(record, assessments):
             circumference_cm=None if circumference == "" else circumference,
             recorded_at=record.appointment.starts_at,
         )
-        _clean(
+        clean_row(
             assessment,
             exclude=["patient", "consultation", "session_record"],
             prefix=f"assessments.{index}.",
@@ -504,76 +460,3 @@ def session_addendum_add(*, actor, record, text):
 
 
 # --- Lots ---------------------------------------------------------------------------------
-
-
-def _product_exists(existing):
-    return ConflictError(
-        _("%(name)s is already in the catalogue.") % {"name": existing.name if existing else ""},
-        field="name",
-        extra={"id": existing.pk if existing else None},
-    )
-
-
-def _lot_exists(existing, product, lot_number):
-    return ConflictError(
-        _("Lot %(lot)s of %(product)s is already registered.")
-        % {"lot": lot_number, "product": product},
-        field="lot_number",
-        extra={"id": existing.pk if existing else None},
-    )
-
-
-@transaction.atomic
-def product_add(*, actor, name, composition="", manufacturer=""):
-    """Add a product or mixture to the clinic's catalogue (managers). A name already in the
-    catalogue (in any case) is refused (409)."""
-    name = (name or "").strip()
-    existing = Product.objects.filter(name__iexact=name).first()
-    if name and existing is not None:
-        raise _product_exists(existing)
-    product = Product(name=name, composition=composition or "", manufacturer=manufacturer or "")
-    _clean(product, exclude=[])
-    try:
-        with transaction.atomic():  # a savepoint: the same name added at the same moment
-            product.save()
-    except IntegrityError:
-        raise _product_exists(Product.objects.filter(name__iexact=name).first()) from None
-    audit.record(actor=actor, action="product.added", target=product, detail={"name": name})
-    return product
-
-
-@transaction.atomic
-def lot_add(*, actor, product, lot_number, expires_on, received_on=None):
-    """Register a delivered lot of a product (managers and practitioners). The same lot
-    number twice for one product is refused (409)."""
-    lot_number = (lot_number or "").strip()
-    existing = ProductLot.objects.filter(product=product, lot_number__iexact=lot_number).first()
-    if existing is not None:
-        raise _lot_exists(existing, product, lot_number)
-    lot = ProductLot(
-        product=product, lot_number=lot_number, expires_on=expires_on, received_on=received_on
-    )
-    _clean(lot, exclude=[])
-    try:
-        with transaction.atomic():  # a savepoint: the same lot registered at the same moment
-            lot.save()
-    except IntegrityError:
-        winner = ProductLot.objects.filter(product=product, lot_number__iexact=lot_number).first()
-        raise _lot_exists(winner, product, lot_number) from None
-    audit.record(
-        actor=actor,
-        action="lot.added",
-        target=lot,
-        detail={"product": product.pk, "lot": lot_number, "expires_on": str(expires_on)},
-    )
-    return lot
-
-
-@transaction.atomic
-def lot_set_in_stock(*, actor, lot, in_stock):
-    """Take a lot off the list offered for new sessions (used up, recalled) or back on."""
-    lot = ProductLot.objects.select_for_update().get(pk=lot.pk)
-    lot.is_active = bool(in_stock)
-    lot.save(update_fields=["is_active"])
-    audit.record(actor=actor, action="lot.stock_changed", target=lot, detail={"in_stock": in_stock})
-    return lot

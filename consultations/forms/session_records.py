@@ -17,8 +17,8 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from clinic.areas import BodyArea
-
-from .models import (
+from consultations.forms.photos import PhotoUploadForm
+from consultations.models import (
     AdverseEvent,
     AreaAssessment,
     InjectionPoint,
@@ -28,9 +28,8 @@ from .models import (
     SideEffectReport,
     TreatedArea,
 )
-from .photo_forms import PhotoUploadForm
-from .session_selectors import lots_for_session
-from .session_services import MAX_POINTS_PER_AREA, RECORD_FIELDS
+from consultations.selectors.lots import lots_for_session
+from consultations.services.session_records import MAX_POINTS_PER_AREA, RECORD_FIELDS
 
 SIDE_EFFECTS_PREFIX = "side_effects"
 AREAS_PREFIX = "areas"

@@ -5,10 +5,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from clinic.areas import BodyArea
+from consultations.models import AreaAssessment, Condition, Consultation, Product
+from consultations.services.consultations import ASSESSMENT_FIELDS, CONSULTATION_FIELDS
 from sessions.models import AppointmentType
-
-from .models import AreaAssessment, Condition, Consultation, Product
-from .services import ASSESSMENT_FIELDS, CONSULTATION_FIELDS
 
 ASSESSMENTS_PREFIX = "assessments"
 PLAN_PREFIX = "plan"

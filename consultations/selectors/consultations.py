@@ -10,9 +10,8 @@ from clinic import audit
 from clinic.areas import BodyArea
 from clinic.permissions import has_role
 from clinic.roles import CLINICAL_ROLES, Role
-
-from .models import Addendum, Consultation, Photo, SessionRecord
-from .signing import record_get_for_user
+from consultations.models import Addendum, Consultation, Photo, SessionRecord
+from consultations.signing import record_get_for_user
 
 
 def can_view_consultations(user):
@@ -95,7 +94,7 @@ def chart_clinical_panel(user, patient):
     """The chart's "Consultations and photos" panel, for clinicians (and photo counts for
     whoever may see the photos): the last consultations and session records, and the photos
     by area. Three queries."""
-    from .selectors import can_view_photos
+    from consultations.selectors.photos import can_view_photos
 
     sees_records = can_view_consultations(user)
     sees_photos = can_view_photos(user, patient)

@@ -14,11 +14,10 @@ from django.utils.translation import gettext as _
 
 from clinic import audit
 from clinic.errors import ApplicationError, ConflictError
+from consultations.imaging import process_photo
+from consultations.models import Consultation, Photo, SessionRecord
+from consultations.selectors.photos import can_add_photos
 from patients.models import ConsentKind, ConsentSignature
-
-from .imaging import process_photo
-from .models import Consultation, Photo, SessionRecord
-from .selectors import can_add_photos
 
 logger = logging.getLogger(__name__)
 

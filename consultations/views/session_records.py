@@ -18,13 +18,7 @@ from clinic.areas import BodyArea
 from clinic.errors import ApplicationError, ConflictError
 from clinic.lib.forms import add_service_error
 from clinic.permissions import clinician_required
-from sessions.selectors import appointment_get_for_user
-
-from . import session_services as services
-from .models import Photo, SessionRecord
-from .photo_services import photo_add
-from .selectors import has_photo_consent
-from .session_forms import (
+from consultations.forms.session_records import (
     ADVERSE_EVENTS_PREFIX,
     AREA_COLOURS,
     AREA_DIAGRAM,
@@ -45,12 +39,17 @@ from .session_forms import (
     saved_area_values,
     side_effect_initial,
 )
-from .session_selectors import (
+from consultations.models import Photo, SessionRecord
+from consultations.selectors.photos import has_photo_consent
+from consultations.selectors.session_records import (
     before_injecting,
     session_photos,
     session_record_get_for_user,
     session_records_for_user,
 )
+from consultations.services import session_records as services
+from consultations.services.photos import photo_add
+from sessions.selectors import appointment_get_for_user
 
 PAGE = "consultations/session_record.html"
 STATUS = "consultations/partials/session_save_status.html"
