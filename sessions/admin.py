@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import AppointmentType
+from sessions.models import AppointmentType
 
 
 @admin.register(AppointmentType)

@@ -16,10 +16,9 @@ from clinic import audit
 from clinic.errors import ApplicationError
 from clinic.permissions import FrontDesk, IsPortalUser, SchedulingStaff
 from patients.selectors import patient_for_portal_user
-
-from . import selectors, services
-from .models import Appointment, AppointmentStatus
-from .serializers import (
+from sessions import selectors, services
+from sessions.models import Appointment, AppointmentStatus
+from sessions.serializers import (
     AddSessionSerializer,
     AppointmentCreateSerializer,
     AppointmentSerializer,

@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from . import api, reminder_api
+from sessions import api
+from sessions.messaging import api as reminder_api
 
 urlpatterns = [
     path("appointments/", api.AppointmentListCreate.as_view(), name="api-appointment-list"),

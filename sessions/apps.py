@@ -11,15 +11,26 @@ class TreatmentSessionsConfig(AppConfig):
 
     def ready(self):
         from patients.chart_panels import register
-
-        from .reminder_selectors import chart_messages_panel
-        from .selectors import chart_schedule_panel
-        from .services.reminders import on_appointment_completed
-        from .signals import appointment_completed
+        from sessions import signals
+        from sessions.messaging import receivers
+        from sessions.messaging.selectors import chart_messages_panel
+        from sessions.selectors import chart_schedule_panel
 
         register("schedule", chart_schedule_panel)
         register("messages", chart_messages_panel)
-        # Aftercare, the side-effects question and the nudge to book follow a completed visit.
-        appointment_completed.connect(
-            on_appointment_completed, dispatch_uid="treatment_sessions.after_visit_messages"
-        )
+        # Patient messaging follows the diary through its signals (scheduling never imports it).
+        for signal, receiver, uid in [
+            (signals.appointment_booked, receivers.on_appointment_booked, "plan_reminders"),
+            (signals.appointment_moved, receivers.on_appointment_moved, "replan_reminders"),
+            (
+                signals.appointment_status_changed,
+                receivers.on_appointment_status_changed,
+                "withdraw_reminders",
+            ),
+            (
+                signals.appointment_completed,
+                receivers.on_appointment_completed,
+                "after_visit_messages",
+            ),
+        ]:
+            signal.connect(receiver, dispatch_uid=f"treatment_sessions.{uid}")

@@ -9,8 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from clinic.errors import ApplicationError
 from clinic.lib.timezones import local_to_aware
 from clinic.models import Practitioner, Room
-
-from .models import AppointmentType
+from sessions.models import AppointmentType
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME_WIDGET = forms.TimeInput(attrs={"type": "time", "step": 300}, format="%H:%M")

@@ -26,10 +26,9 @@ from clinic.lib.forms import add_service_error
 from clinic.models import Location, Practitioner, Room, WorkingHours
 from clinic.permissions import desk_required
 from patients.selectors import patient_queryset_for_user
-
-from . import day_extras, selectors, services
-from .calendar_forms import BookingForm, CancelForm, MoveForm
-from .models import AppointmentStatus, AppointmentType
+from sessions import day_extras, selectors, services
+from sessions.calendar_forms import BookingForm, CancelForm, MoveForm
+from sessions.models import AppointmentStatus, AppointmentType
 
 CALENDAR = "treatment_sessions:calendar"
 CHANGED = json.dumps({"calendar:changed": True})

@@ -6,8 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clinic.areas import BodyArea
 from clinic.models import Location, Practitioner, Room, Weekday
-
-from .models import MAX_COURSE_SESSIONS, AppointmentType
+from sessions.models import MAX_COURSE_SESSIONS, AppointmentType
 
 WEEKLY, FORTNIGHTLY, CUSTOM = "7", "14", "custom"
 MAX_INTERVAL_DAYS = 90

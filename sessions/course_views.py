@@ -25,9 +25,8 @@ from clinic.lib.forms import add_service_error
 from clinic.permissions import role_required
 from clinic.roles import DESK_ROLES, STAFF_ROLES, Role
 from patients.selectors import patient_get_for_user, patient_queryset_for_user, patient_search
-
-from . import selectors, services
-from .course_forms import (
+from sessions import selectors, services
+from sessions.course_forms import (
     CUSTOM,
     FORTNIGHTLY,
     WEEKLY,
@@ -37,8 +36,8 @@ from .course_forms import (
     MoveForm,
     SessionRowFormSet,
 )
-from .models import AppointmentType, Course
-from .services import local_start
+from sessions.models import AppointmentType, Course
+from sessions.services import local_start
 
 # A practitioner may book the course they just planned at the end of the consultation.
 ROWS_PREFIX = "s"

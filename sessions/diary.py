@@ -13,8 +13,7 @@ from django.utils.translation import gettext as _
 
 from clinic.lib.timezones import at_local, local_time_problem
 from clinic.models import Practitioner, Room, WorkingHours, WorkingHoursException
-
-from .models import ACTIVE_STATUSES, Appointment
+from sessions.models import ACTIVE_STATUSES, Appointment
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from django.http import Http404
 from django.utils import timezone
 from icalendar import Calendar, Event, vDuration
 
-from .models import Appointment, AppointmentStatus, CalendarFeed
+from sessions.models import Appointment, AppointmentStatus, CalendarFeed
 
 PRODID = "-//Mesoclinic//Patient schedule//EN"
 UID_DOMAIN = "mesoclinic"

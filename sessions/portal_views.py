@@ -29,10 +29,9 @@ from clinic.models import ClinicSettings
 from clinic.permissions import portal_required
 from patients.selectors import patient_for_portal_user
 from patients.views import portal_intake_status
-
-from . import ical, selectors, services
-from .models import PortalRequest
-from .portal_forms import PortalCancelForm, PortalMoveForm
+from sessions import ical, selectors, services
+from sessions.models import PortalRequest
+from sessions.portal_forms import PortalCancelForm, PortalMoveForm
 
 SCHEDULE = "treatment_sessions:my_schedule"
 

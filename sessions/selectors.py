@@ -14,9 +14,8 @@ from clinic.lib.timezones import at_local
 from clinic.models import Location, Practitioner
 from clinic.roles import DESK_ROLES, STAFF_ROLES, Role
 from patients.selectors import alert_labels_by_patient, patient_for_portal_user
-
-from .diary import Diary
-from .models import (
+from sessions.diary import Diary
+from sessions.models import (
     ACTIVE_STATUSES,
     Appointment,
     AppointmentStatus,

@@ -11,9 +11,8 @@ from clinic.areas import BodyArea
 from clinic.lib.timezones import local_to_aware
 from clinic.models import Location, Practitioner, Room
 from patients.models import Patient
-
-from .models import MAX_COURSE_SESSIONS, Appointment, AppointmentType, Course, PortalRequest
-from .selectors import course_progress
+from sessions.models import MAX_COURSE_SESSIONS, Appointment, AppointmentType, Course, PortalRequest
+from sessions.selectors import course_progress
 
 
 @extend_schema_field(OpenApiTypes.DATETIME)

@@ -4,7 +4,7 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.utils.translation import gettext_lazy as _
 
-from .models import AppointmentType
+from sessions.models import AppointmentType
 
 MAX_MINUTES = 8 * 60
 

@@ -9,10 +9,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from clinic.errors import ApplicationError
 from clinic.lib.forms import add_service_error
 from clinic.permissions import manager_required
-
-from .models import AppointmentType
-from .services.types import appointment_type_save
-from .setup_forms import AppointmentTypeForm
+from sessions.models import AppointmentType
+from sessions.services.types import appointment_type_save
+from sessions.setup_forms import AppointmentTypeForm
 
 
 @manager_required

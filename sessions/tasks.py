@@ -10,7 +10,7 @@ status check in the services makes running it twice harmless.
 from celery import shared_task
 from django.db import OperationalError
 
-from . import services
+from sessions.messaging import services
 
 # Shorter than CELERY_TASK_TIME_LIMIT: the dispatcher stops claiming after its own budget.
 TIME_LIMIT = 110

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import calendar_views, course_views, portal_views, reminder_urls, setup_views, views
+from sessions import calendar_views, course_views, portal_views, setup_views, views
+from sessions.messaging import urls as reminder_urls
 
 app_name = "treatment_sessions"
 

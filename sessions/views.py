@@ -13,9 +13,8 @@ from clinic.errors import ApplicationError
 from clinic.models import Location, Practitioner
 from clinic.permissions import clinician_required, desk_required, staff_role_required
 from clinic.roles import DESK_ROLES, Role
-
-from . import day_extras, selectors, services
-from .models import AppointmentStatus
+from sessions import day_extras, selectors, services
+from sessions.models import AppointmentStatus
 
 # action in the URL -> (service, who may, the status it leads to)
 DAY_ACTIONS = {

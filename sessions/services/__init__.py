@@ -1,7 +1,6 @@
-"""Every write to scheduling, split by topic; import from here."""
+"""Every write to scheduling, split by topic; import from here. Messages to patients are
+``sessions.messaging.services``: scheduling never imports them, it sends ``sessions.signals``."""
 
-from .booking import *  # noqa: F403
-from .courses import *  # noqa: F403
-from .portal import *  # noqa: F403
-from .reminder_links import *  # noqa: F403
-from .reminders import *  # noqa: F403
+from sessions.services.booking import *  # noqa: F403
+from sessions.services.courses import *  # noqa: F403
+from sessions.services.portal import *  # noqa: F403

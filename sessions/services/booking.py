@@ -9,17 +9,15 @@ from django.utils.translation import gettext as _
 
 from clinic import audit
 from clinic.errors import ApplicationError, ConflictError
-
-from ..diary import Diary
-from ..models import (
+from sessions.diary import Diary
+from sessions.models import (
     ACTIVE_STATUSES,
     Appointment,
     AppointmentStatus,
     AppointmentTransition,
     Course,
 )
-from ..signals import appointment_completed, appointment_status_changed
-from .reminders import reminders_on_status_change, reminders_plan
+from sessions.signals import appointment_booked, appointment_completed, appointment_status_changed
 
 
 class SlotTakenError(ConflictError):
@@ -230,7 +228,7 @@ def appointment_book(
                     **({"course": course.pk, "session": session_number} if course else {}),
                 },
             )
-            reminders_plan(appointment=appointment)
+            appointment_booked.send(sender=Appointment, appointment=appointment, actor=actor)
     except IntegrityError as exc:
         # Another booking for the slot committed between our check and our insert.
         if "no_double_booking" not in str(exc):
@@ -308,7 +306,6 @@ def _transition(*, actor, appointment, to_status, reason="", cancellation=None):
         by=actor,
         reason=reason[:300],
     )
-    reminders_on_status_change(appointment=appointment, to_status=to_status)
     if appointment.course_id and to_status in (
         AppointmentStatus.CANCELLED,
         AppointmentStatus.NO_SHOW,

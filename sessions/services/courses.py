@@ -11,18 +11,16 @@ from django.utils.translation import gettext as _
 from clinic import audit
 from clinic.errors import ApplicationError, ConflictError
 from clinic.lib.timezones import local_time_problem, local_to_aware
-
-from ..diary import Diary
-from ..models import ACTIVE_STATUSES, MAX_COURSE_SESSIONS, Appointment, Course
-from ..signals import course_booked
-from .booking import (
+from sessions.diary import Diary
+from sessions.models import ACTIVE_STATUSES, MAX_COURSE_SESSIONS, Appointment, Course
+from sessions.services.booking import (
     appointment_book,
     course_renumber,
     outside_hours_message,
     validate_place,
     validate_times,
 )
-from .reminders import reminders_replan
+from sessions.signals import appointment_moved, course_booked
 
 # How far from the wanted day a clashing proposal looks for another slot.
 ALTERNATIVE_SEARCH_DAYS = 3
@@ -523,7 +521,7 @@ def _move_one(actor, move):
             **({"outside_hours_override": True} if outside else {}),
         },
     )
-    reminders_replan(appointment=appt)
+    appointment_moved.send(sender=Appointment, appointment=appt, actor=actor)
 
 
 # -- replacing a cancelled session ------------------------------------------------------------

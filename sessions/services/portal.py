@@ -9,9 +9,8 @@ from django.utils.translation import gettext as _
 from clinic import audit
 from clinic.errors import ApplicationError, ConflictError
 from clinic.models import ClinicSettings
-
-from ..models import Appointment, CalendarFeed, PortalRequest, new_feed_token
-from .booking import appointment_cancel, appointment_confirm
+from sessions.models import Appointment, CalendarFeed, PortalRequest, new_feed_token
+from sessions.services.booking import appointment_cancel, appointment_confirm
 
 
 def late_cancellation_message(settings=None):

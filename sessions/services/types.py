@@ -5,8 +5,7 @@ from django.utils.translation import gettext as _
 
 from clinic import audit
 from clinic.errors import ApplicationError
-
-from ..models import AppointmentType
+from sessions.models import AppointmentType
 
 APPOINTMENT_TYPE_FIELDS = [
     "name",

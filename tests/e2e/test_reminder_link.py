@@ -15,8 +15,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from clinic.models import ClinicSettings
+from sessions.messaging.services import messages_dispatch_due
 from sessions.models import Appointment, OutboundMessage
-from sessions.services import messages_dispatch_due
 from tests.clock import clinic_today, next_weekday
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import LAPTOP, PHONE, log_in

@@ -17,14 +17,14 @@ from clinic.messaging import TransientSendError
 from clinic.messaging.sms import SmsBackend
 from clinic.models import AuditEvent, ClinicSettings
 from patients.models import Patient
-from sessions.models import OutboundMessage
-from sessions.services import (
-    appointment_cancel,
+from sessions.messaging.services import (
     message_resend,
     messages_claim_due,
     messages_dispatch_due,
     messages_recover_stale,
 )
+from sessions.models import OutboundMessage
+from sessions.services import appointment_cancel
 from tests.sessions import reminder_helpers
 from tests.sessions.conftest import NEW_YORK, book
 from tests.sessions.reminder_helpers import (

@@ -10,6 +10,7 @@ from django.core import mail
 from django.utils import timezone
 
 from clinic.models import AuditEvent, ClinicSettings
+from sessions.messaging.services import messages_dispatch_due
 from sessions.models import (
     Appointment,
     FollowUpAnswer,
@@ -22,7 +23,6 @@ from sessions.services import (
     appointment_complete,
     appointment_reschedule,
     appointment_start,
-    messages_dispatch_due,
 )
 from tests.sessions import reminder_helpers
 from tests.sessions.conftest import NEW_YORK, book

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from clinic.errors import ApplicationError
 from sessions import services
+from sessions.messaging import services as messaging_services
 from sessions.models import Appointment, Course, OutboundMessage
 from sessions.services import (
     appointment_cancel,
@@ -249,7 +250,7 @@ def test_after_visit_messages_go_by_sms_when_only_sms_is_agreed(
 def test_after_visit_messages_follow_the_policy(
     clinic_setup, front_desk, practitioner_user, manager, messaging
 ):
-    services.reminder_policy_update(
+    messaging_services.reminder_policy_update(
         actor=manager, data={"aftercare_enabled": False, "follow_up_after_hours": 48}
     )
     start = timezone.now().replace(microsecond=0) - timedelta(hours=1)
@@ -283,7 +284,7 @@ def test_aftercare_is_handed_to_the_broker_after_commit(
 def test_a_broken_after_visit_step_does_not_undo_the_completion(
     clinic_setup, front_desk, practitioner_user, messaging, monkeypatch
 ):
-    from sessions.services import reminders
+    from sessions.messaging import services as reminders
 
     def broken(**kwargs):
         raise RuntimeError("template missing")

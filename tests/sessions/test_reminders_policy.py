@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from clinic.models import Location, Room
+from sessions.messaging.schedule import quiet_period_end, reminder_deadline, send_time
+from sessions.messaging.services import reminder_policy_update
 from sessions.models import MessageChannel, OutboundMessage, ReminderPolicy, ReminderRule
-from sessions.reminder_schedule import quiet_period_end, reminder_deadline, send_time
-from sessions.services import reminder_policy_update
 from tests.sessions import reminder_helpers
 from tests.sessions.conftest import NEW_YORK, book, give_hours
 from tests.sessions.reminder_helpers import at, consenting_patient, future_day, rows_of

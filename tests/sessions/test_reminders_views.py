@@ -7,8 +7,8 @@ import pytest
 
 from clinic.models import AuditEvent
 from patients.models import Patient
+from sessions.messaging.services import messages_dispatch_due
 from sessions.models import OutboundMessage, ReminderPolicy, ReminderRule
-from sessions.services import messages_dispatch_due
 from tests.sessions import reminder_helpers
 from tests.sessions.conftest import book
 from tests.sessions.reminder_helpers import at, consenting_patient, future_day, make_due

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import MAX_REMINDER_HOURS, MessageChannel, OutboundMessage, ReminderPolicy
+from sessions.models import MAX_REMINDER_HOURS, MessageChannel, OutboundMessage, ReminderPolicy
 
 
 class OutboxFilterForm(forms.Form):

@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from . import reminder_views
+from sessions.messaging import views as reminder_views
 
 urlpatterns = [
     path("messages/", reminder_views.outbox, name="outbox"),

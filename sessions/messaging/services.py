@@ -42,9 +42,9 @@ from clinic import audit
 from clinic.errors import ApplicationError, ConflictError
 from clinic.messaging import SendError, TransientSendError, mail, sms
 from clinic.models import ClinicSettings
-
-from .. import ical
-from ..models import (
+from sessions import ical
+from sessions.messaging.schedule import quiet_period_end, reminder_deadline, send_time
+from sessions.models import (
     ACTIVE_STATUSES,
     Appointment,
     AppointmentStatus,
@@ -55,7 +55,6 @@ from ..models import (
     ReminderPolicy,
     ReminderRule,
 )
-from ..reminder_schedule import quiet_period_end, reminder_deadline, send_time
 
 logger = logging.getLogger(__name__)
 
@@ -348,19 +347,6 @@ def messages_after_completion(*, appointment, actor=None, now=None):
     return rows
 
 
-def on_appointment_completed(sender, appointment, actor=None, **kwargs):
-    """Receiver of ``signals.appointment_completed``. It runs inside the transaction that signs
-    the session record: a problem here must not undo the clinical record, so it runs in a
-    savepoint and is logged (front desk can still send aftercare by hand)."""
-    try:
-        with transaction.atomic():
-            messages_after_completion(appointment=appointment, actor=actor)
-    except Exception:
-        logger.exception(
-            "Could not queue the after-visit messages of appointment %s", appointment.pk
-        )
-
-
 def _notify_broker_on_commit(ids):
     """After commit, ask a worker to send these rows now rather than at the next beat tick.
     A broker that is down loses nothing: the rows are in the database and beat finds them."""
@@ -368,7 +354,7 @@ def _notify_broker_on_commit(ids):
         return
 
     def notify():
-        from ..tasks import send_message
+        from sessions.tasks import send_message
 
         for pk in ids:
             try:
@@ -939,7 +925,6 @@ __all__ = [
     "messages_claim_due",
     "messages_dispatch_due",
     "messages_recover_stale",
-    "on_appointment_completed",
     "reminder_policy_update",
     "reminders_on_status_change",
     "reminders_plan",

@@ -15,10 +15,9 @@ from django.utils.translation import gettext as _
 
 from clinic import audit
 from clinic.errors import ApplicationError
-
-from ..models import Appointment, FollowUpAnswer, MessageLink, OutboundMessage
-from .portal import portal_appointment_cancel, portal_appointment_confirm
-from .reminders import OPEN, link_nonce
+from sessions.messaging.services import OPEN, link_nonce
+from sessions.models import Appointment, FollowUpAnswer, MessageLink, OutboundMessage
+from sessions.services.portal import portal_appointment_cancel, portal_appointment_confirm
 
 Kind = OutboundMessage.Kind
 

@@ -5,9 +5,8 @@ from django.db.models import Count
 from django.http import Http404
 
 from clinic import audit
-
-from .models import FollowUpAnswer, OutboundMessage, ReminderPolicy, ReminderRule
-from .selectors import can_book, is_scheduling_staff
+from sessions.models import FollowUpAnswer, OutboundMessage, ReminderPolicy, ReminderRule
+from sessions.selectors import can_book, is_scheduling_staff
 
 Status = OutboundMessage.Status
 

@@ -11,10 +11,10 @@ from rest_framework.views import APIView
 
 from clinic import audit
 from clinic.permissions import FrontDesk, Managers
-
-from . import reminder_selectors, services
-from .models import MAX_REMINDER_HOURS, MessageChannel, OutboundMessage
-from .services.reminders import POLICY_FIELDS
+from sessions.messaging import selectors as reminder_selectors
+from sessions.messaging import services
+from sessions.messaging.services import POLICY_FIELDS
+from sessions.models import MAX_REMINDER_HOURS, MessageChannel, OutboundMessage
 
 
 class MessageConflictSerializer(serializers.Serializer):

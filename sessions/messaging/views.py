@@ -26,17 +26,18 @@ from clinic.lib.forms import add_service_error
 from clinic.models import ClinicSettings, Location
 from clinic.permissions import desk_required, manager_required
 from patients.models import Patient
-
-from . import reminder_selectors, services
-from .models import OutboundMessage
-from .reminder_forms import (
+from sessions import services as scheduling
+from sessions.messaging import links, services
+from sessions.messaging import selectors as reminder_selectors
+from sessions.messaging.forms import (
     FollowUpAnswerForm,
     LinkCancelForm,
     OutboxFilterForm,
     ReminderPolicyForm,
     ReminderRuleFormSet,
 )
-from .services.reminder_links import LinkError
+from sessions.messaging.links import LinkError
+from sessions.models import OutboundMessage
 
 OUTBOX_PAGE_SIZE = 50
 Kind = OutboundMessage.Kind
@@ -215,7 +216,7 @@ def message_link(request, token, action=None):
     if action not in (None, "confirm", "cancel"):
         raise Http404
     try:
-        link = services.message_link_get(token)
+        link = links.message_link_get(token)
     except LinkError as exc:
         return _invalid(request, exc)
     message = link.message
@@ -240,15 +241,15 @@ def _reminder_page(request, token, link, action, language):
         "phone": appointment.location.phone or clinic.phone,
         "late_to_cancel": appointment.starts_at - timezone.now()
         < timedelta(hours=clinic.cancellation_window_hours),
-        "late_message": services.late_cancellation_message(clinic),
+        "late_message": scheduling.late_cancellation_message(clinic),
     }
     template = "treatment_sessions/reminders/link_appointment.html"
     if request.method == "POST":
         answers = {
-            "confirm": ("confirmed", lambda: services.message_link_confirm(token=token)),
+            "confirm": ("confirmed", lambda: links.message_link_confirm(token=token)),
             "cancel": (
                 "cancelled",
-                lambda: services.message_link_cancel(
+                lambda: links.message_link_cancel(
                     token=token, reason=cancel_form.cleaned_data["reason"]
                 ),
             ),
@@ -292,7 +293,7 @@ def _follow_up_page(request, token, link):
         }
         if request.method == "POST" and form.is_valid():
             try:
-                services.follow_up_answer_record(
+                links.follow_up_answer_record(
                     token=token,
                     has_side_effects=form.cleaned_data["has_side_effects"],
                     details=form.cleaned_data["details"],
