@@ -9,7 +9,7 @@ import pytest
 from billing import services
 from billing.models import Invoice, LedgerEntry, Payment, Refund
 from clinic.models import AuditEvent
-from tests.billing.conftest import booked_course, play_out
+from tests.fixtures.billing import booked_course, play_out
 
 pytestmark = pytest.mark.django_db
 D = Decimal

@@ -18,7 +18,7 @@ from sessions.services import (
     appointment_cancel,
     appointment_mark_no_show,
 )
-from tests.billing.conftest import (
+from tests.fixtures.billing import (
     booked_course,
     completed_visit,
     make_prices,

@@ -10,8 +10,7 @@ from billing import services
 from billing.models import Invoice, Package, PackageDraw, Payment
 from billing.selectors import account_credit_of, ledger_balance, package_queryset_for_user
 from clinic.errors import ApplicationError, ConflictError
-from tests.billing.conftest import booked_course, play_out, sign_session
-from tests.billing.test_payments import assert_books_balance, due
+from tests.fixtures.billing import assert_books_balance, booked_course, due, play_out, sign_session
 
 pytestmark = pytest.mark.django_db
 D = Decimal

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 from billing import services
 from billing.models import Allocation, Invoice, LedgerEntry, Payment, Refund
-from billing.selectors import account_credit_of, ledger_balance, patient_account, with_amounts
+from billing.selectors import account_credit_of, ledger_balance, patient_account
 from clinic.errors import ApplicationError, ConflictError
-from tests.billing.conftest import booked_course, play_out
+from tests.fixtures.billing import assert_books_balance, booked_course, due, play_out
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -28,35 +28,6 @@ def issued(prices, clinic_setup, front_desk, patient):
         clinic_setup["practitioner"].user,
     )
     return services.invoice_issue(actor=front_desk, invoice=Invoice.objects.get(appointment=visit))
-
-
-def due(invoice):
-    return with_amounts(Invoice.objects.filter(pk=invoice.pk)).get().due_raw
-
-
-def assert_books_balance(patient):
-    """The ledger balance is the sum of its entries and equals what is due on invoices less
-    the unapplied credit."""
-    entries = list(LedgerEntry.objects.filter(patient=patient))
-    balance = ledger_balance(patient.pk)
-    assert balance == sum((e.amount for e in entries), D("0"))
-    invoices = with_amounts(
-        Invoice.objects.filter(patient=patient, status="issued", kind="invoice")
-    )
-    owed = sum((i.due_raw for i in invoices), D("0"))
-    credit = account_credit_of(patient.pk)
-    package_left = sum(
-        (
-            p.amount
-            - sum((r.amount for r in p.refunds.all()), D("0"))
-            - sum((a.amount for a in p.allocations.all()), D("0"))
-            for p in Payment.objects.filter(patient=patient, method="package")
-        ),
-        D("0"),
-    )
-    assert balance == owed - credit - package_left
-    for invoice in invoices:
-        assert 0 <= invoice.allocated <= invoice.total
 
 
 def test_a_partial_card_payment_then_cash_pays_it(issued, front_desk, patient):

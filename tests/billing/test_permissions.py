@@ -6,8 +6,8 @@ import pytest
 
 from billing import services
 from billing.models import Invoice, LedgerEntry, Payment
-from tests.billing.conftest import booked_course, play_out
 from tests.factories import PatientFactory
+from tests.fixtures.billing import booked_course, play_out
 
 pytestmark = pytest.mark.django_db
 

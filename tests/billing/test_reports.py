@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from billing import reports, services
 from billing.models import Invoice
-from tests.billing.conftest import NEW_YORK, booked_course, play_out
+from tests.fixtures.billing import booked_course, play_out
+from tests.fixtures.scheduling import NEW_YORK
 
 pytestmark = pytest.mark.django_db
 D = Decimal

@@ -11,8 +11,9 @@ from django.utils import timezone
 from billing import services
 from billing.models import Invoice, Package, Payment, PriceList
 from clinic.models import AuditEvent
-from tests.billing.conftest import NEW_YORK, booked_course, play_out
 from tests.factories import PatientFactory
+from tests.fixtures.billing import booked_course, play_out
+from tests.fixtures.scheduling import NEW_YORK
 
 pytestmark = pytest.mark.django_db
 D = Decimal

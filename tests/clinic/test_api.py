@@ -2,7 +2,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from clinic.models import AuditEvent
-from tests.conftest import PASSWORD
+from tests.fixtures.people import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from clinic.models import AuditEvent
 from clinic.roles import Role
-from tests.conftest import PASSWORD
+from tests.fixtures.people import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -22,7 +22,7 @@ from clinic.models import (
     WorkingHoursException,
 )
 from clinic.roles import Role
-from tests.conftest import make_user
+from tests.fixtures.people import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -296,7 +296,7 @@ def test_booking_the_course_links_it_to_the_signed_plan(
     from datetime import timedelta
 
     from sessions.services import course_book
-    from tests.sessions.conftest import NEW_YORK
+    from tests.fixtures.scheduling import NEW_YORK
 
     ready_to_sign(practitioner_user, consultation)
     plan = services.plan_save(

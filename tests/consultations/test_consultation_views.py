@@ -2,7 +2,6 @@
 status, never the form), the plain submit, signing and the read-only signed record."""
 
 from decimal import Decimal
-from html.parser import HTMLParser
 
 import pytest
 from django.db import connection
@@ -14,7 +13,8 @@ from consultations.services import consultations as services
 from patients.models import AlertAcknowledgement, Allergy
 from patients.selectors import current_history
 from sessions.models import Appointment
-from tests.consultations.conftest import book_consultation
+from tests.fixtures.clinical import book_consultation
+from tests.fixtures.forms import FormFields
 
 pytestmark = pytest.mark.django_db
 
@@ -22,65 +22,10 @@ pytestmark = pytest.mark.django_db
 # --- the page's form, as a browser would post it ---------------------------------------------
 
 
-class _FormFields(HTMLParser):
-    """The successful controls of ``<form id=...>`` (not those in a ``<template>``)."""
-
-    def __init__(self, form_id):
-        super().__init__()
-        self.form_id, self.inside, self.in_template = form_id, False, 0
-        self.fields, self.select, self.textarea = [], None, None
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "form" and a.get("id") == self.form_id:
-            self.inside = True
-        if not self.inside:
-            return
-        if tag == "template":
-            self.in_template += 1
-        if self.in_template or "name" not in a and tag in ("input", "select", "textarea"):
-            return
-        if tag == "input" and a.get("type") not in ("submit", "button"):
-            if a.get("type") not in ("checkbox", "radio") or "checked" in a:
-                self.fields.append((a["name"], a.get("value") or ("on" if "checked" in a else "")))
-        elif tag == "select":
-            self.select = {"name": a["name"], "multiple": "multiple" in a, "first": None, "on": []}
-        elif tag == "option" and self.select is not None:
-            value = a.get("value", "")
-            if self.select["first"] is None:
-                self.select["first"] = value
-            if "selected" in a:
-                self.select["on"].append(value)
-        elif tag == "textarea":
-            self.textarea = [a["name"], ""]
-
-    def handle_data(self, data):
-        if self.textarea is not None:
-            self.textarea[1] += data
-
-    def handle_endtag(self, tag):
-        if not self.inside:
-            return
-        if tag == "template":
-            self.in_template -= 1
-        elif tag == "form" and not self.in_template:
-            self.inside = False
-        elif tag == "select" and self.select is not None:
-            chosen = self.select["on"] or (
-                [] if self.select["multiple"] else [self.select["first"]]
-            )
-            self.fields.extend((self.select["name"], v) for v in chosen)
-            self.select = None
-        elif tag == "textarea" and self.textarea is not None:
-            name, text = self.textarea
-            self.fields.append((name, text[1:] if text.startswith("\n") else text))
-            self.textarea = None
-
-
 def form_of(client, consultation):
     page = client.get(f"/consultations/{consultation.pk}/")
     assert page.status_code == 200
-    parser = _FormFields("consultation-form")
+    parser = FormFields("consultation-form")
     parser.feed(page.content.decode())
     data = {}
     for name, value in parser.fields:

@@ -23,9 +23,9 @@ from consultations.services.session_records import (
 )
 from sessions.models import Course
 from sessions.services import appointment_check_in, course_book, course_flag_for_review
-from tests.consultations.conftest import NEW_YORK
-from tests.consultations.session_fixtures import area_row
 from tests.factories import MedicalHistoryFactory, PatientFactory
+from tests.fixtures.clinical import area_row
+from tests.fixtures.scheduling import NEW_YORK
 
 pytestmark = pytest.mark.django_db
 

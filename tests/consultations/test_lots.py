@@ -20,8 +20,8 @@ from consultations.services.session_records import (
 )
 from consultations.views.lots import csv_safe
 from tests.clock import clinic_today
-from tests.consultations.session_fixtures import area_row, book_treatment
 from tests.factories import PatientFactory
+from tests.fixtures.clinical import area_row, book_treatment
 
 pytestmark = pytest.mark.django_db
 

@@ -11,13 +11,12 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import storages
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from PIL import ExifTags, Image
+from PIL import Image
 
 from clinic.errors import ApplicationError, ConflictError
 from clinic.models import AuditEvent, ClinicSettings, Practitioner
@@ -25,9 +24,10 @@ from consultations.models import AreaAssessment, Condition, Consultation, Photo
 from consultations.selectors import photos as selectors
 from consultations.services import photos as photo_services
 from consultations.services.photos import photo_add
-from patients.models import ConsentKind, ConsentTemplate
-from patients.services import consent_sign, consent_withdraw
-from tests.factories import PatientFactory, signature_data_url
+from patients.models import ConsentKind
+from patients.services import consent_withdraw
+from tests.factories import PatientFactory
+from tests.fixtures.clinical import camera_jpeg, give_photo_consent, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -35,29 +35,6 @@ SECRETS = (b"SecretCam", b"Model-X9", b"SECRET-DATUM")
 
 
 # --- images -----------------------------------------------------------------------------------
-
-
-def camera_jpeg(size=(640, 480), colour=(180, 120, 100)):
-    """A JPEG as a phone writes it: EXIF with make, model, GPS position and the time taken."""
-    exif = Image.Exif()
-    exif[ExifTags.Base.Make] = "SecretCam"
-    exif[ExifTags.Base.Model] = "Model-X9"
-    exif[ExifTags.IFD.GPSInfo] = {
-        ExifTags.GPS.GPSLatitudeRef: "N",
-        ExifTags.GPS.GPSLatitude: (48.0, 51.0, 29.5),
-        ExifTags.GPS.GPSMapDatum: "SECRET-DATUM",
-    }
-    exif[ExifTags.IFD.Exif] = {
-        ExifTags.Base.DateTimeOriginal: "2024:05:01 10:30:00",
-        ExifTags.Base.OffsetTimeOriginal: "+02:00",
-    }
-    buffer = io.BytesIO()
-    Image.new("RGB", size, colour).save(buffer, "JPEG", exif=exif, quality=90)
-    return buffer.getvalue()
-
-
-def upload(data=None, name="site.jpg", content_type="image/jpeg"):
-    return SimpleUploadedFile(name, camera_jpeg() if data is None else data, content_type)
 
 
 def html_as_jpeg():
@@ -90,18 +67,6 @@ def private_files():
 
 
 # --- the scene --------------------------------------------------------------------------------
-
-
-def give_photo_consent(patient, actor):
-    template = ConsentTemplate.objects.get(kind=ConsentKind.PHOTOGRAPHS, is_current=True)
-    return consent_sign(
-        actor=actor,
-        patient=patient,
-        template=template,
-        signed_name=patient.full_name,
-        signature=signature_data_url(),
-        via="desk",
-    )
 
 
 def set_clinic(**values):

@@ -15,9 +15,9 @@ from consultations.services import session_records as services
 from sessions.models import AppointmentStatus
 from sessions.services import appointment_check_in
 from tests.clock import clinic_today
-from tests.consultations.session_fixtures import area_row, book_treatment, complete_draft
 from tests.factories import MedicalHistoryFactory, PatientFactory
-from tests.sessions.test_courses import book_course
+from tests.fixtures.clinical import area_row, book_treatment, complete_draft
+from tests.fixtures.scheduling import book_course
 
 pytestmark = pytest.mark.django_db
 

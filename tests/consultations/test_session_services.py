@@ -31,9 +31,9 @@ from consultations.signals import session_record_signed
 from sessions.models import AppointmentStatus, AppointmentType, Course
 from sessions.services import appointment_check_in, course_book
 from tests.clock import clinic_today
-from tests.consultations.conftest import NEW_YORK
-from tests.consultations.session_fixtures import area_row, book_treatment, complete_draft
 from tests.factories import MedicalHistoryFactory, PatientFactory
+from tests.fixtures.clinical import area_row, book_treatment, complete_draft
+from tests.fixtures.scheduling import NEW_YORK
 
 pytestmark = pytest.mark.django_db
 
@@ -864,7 +864,7 @@ def test_a_lot_out_of_stock_cannot_be_chosen_but_stays_on_the_record_that_used_i
     practitioner_user, manager, treatment_appointment, product, lot
 ):
     from consultations.services.lots import lot_set_in_stock
-    from tests.consultations.session_fixtures import complete_draft
+    from tests.fixtures.clinical import complete_draft
 
     record = services.session_record_start(
         actor=practitioner_user, appointment=treatment_appointment

@@ -27,11 +27,16 @@ from patients.models import Allergy
 from patients.selectors import current_history
 from sessions.models import Appointment, Course
 from sessions.services import appointment_check_in, course_book
-from tests.conftest import make_user
-from tests.consultations.conftest import NEW_YORK
-from tests.consultations.session_fixtures import area_row, book_treatment, complete_draft
-from tests.consultations.test_consultation_views import _FormFields
-from tests.consultations.test_photos import give_photo_consent, upload
+from tests.fixtures.clinical import (
+    area_row,
+    book_treatment,
+    complete_draft,
+    give_photo_consent,
+    upload,
+)
+from tests.fixtures.forms import FormFields
+from tests.fixtures.people import make_user
+from tests.fixtures.scheduling import NEW_YORK
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +62,7 @@ def form_of(client, record):
     """The record form as a browser would post it."""
     page = client.get(page_url(record))
     assert page.status_code == 200
-    parser = _FormFields("session-form")
+    parser = FormFields("session-form")
     parser.feed(page.content.decode())
     data = {}
     for name, value in parser.fields:

@@ -16,17 +16,14 @@ from playwright.sync_api import expect
 from billing.models import Invoice, Payment
 from consultations.models import Product, ProductLot
 from sessions.services import course_book
-from tests.billing.conftest import consultation_type, make_prices, sign_session  # noqa: F401
 from tests.clock import clinic_today
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import LAPTOP, PHONE, log_in
+from tests.e2e.pages import LAPTOP, PHONE, log_in
 from tests.factories import PatientFactory
-from tests.sessions import conftest as sessions_conftest
-from tests.sessions.conftest import NEW_YORK
+from tests.fixtures.billing import make_prices, sign_session
+from tests.fixtures.people import PASSWORD
+from tests.fixtures.scheduling import NEW_YORK
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-clinic_setup = sessions_conftest.clinic_setup
 
 
 def message(page, text):

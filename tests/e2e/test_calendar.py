@@ -16,10 +16,10 @@ from playwright.sync_api import expect
 from clinic.models import Location, Practitioner, Room
 from sessions import services
 from sessions.models import Appointment, AppointmentType
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import LAPTOP, log_in
+from tests.e2e.pages import LAPTOP, log_in
 from tests.factories import MedicalHistoryFactory, PatientFactory
-from tests.sessions.conftest import NEW_YORK, give_hours
+from tests.fixtures.people import PASSWORD
+from tests.fixtures.scheduling import NEW_YORK, give_hours
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

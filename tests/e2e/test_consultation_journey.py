@@ -14,17 +14,14 @@ from playwright.sync_api import expect
 
 from consultations.models import Consultation, Photo, Product
 from sessions.models import AppointmentType, Course
-from tests.conftest import PASSWORD
-from tests.consultations.conftest import book_consultation
-from tests.consultations.test_photos import camera_jpeg, give_photo_consent
-from tests.e2e.conftest import LAPTOP, log_in
+from tests.e2e.pages import LAPTOP, log_in
 from tests.factories import MedicalHistoryFactory, PatientFactory
-from tests.sessions import conftest as sessions_conftest
+from tests.fixtures.clinical import book_consultation, camera_jpeg, give_photo_consent
+from tests.fixtures.people import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 # Park Avenue (New York), Dr Pia Mon-Sat 08:00-19:00, a 30-minute treatment session.
-clinic_setup = sessions_conftest.clinic_setup
 
 SESSIONS = 3
 

@@ -15,17 +15,15 @@ from playwright.sync_api import expect
 
 from sessions import services
 from sessions.models import Appointment, Course
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import LAPTOP, log_in
+from tests.e2e.pages import LAPTOP, log_in
 from tests.factories import PatientFactory
-from tests.sessions import conftest as sessions_conftest
-from tests.sessions.conftest import NEW_YORK, book
+from tests.fixtures.people import PASSWORD
+from tests.fixtures.scheduling import NEW_YORK, book
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 # The clinic of the scheduling tests: Park Avenue (New York), Room 1, Dr Pia working
 # Monday to Saturday 08:00-19:00, a 30-minute treatment session with a 10-minute buffer.
-clinic_setup = sessions_conftest.clinic_setup
 
 
 def first_monday(weeks_ahead=2):

@@ -14,8 +14,8 @@ from playwright.sync_api import expect
 
 from patients import services
 from patients.models import ConsentSignature, IntakeInvitation, MedicalHistory, Patient
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import LAPTOP, PHONE, log_in
+from tests.e2e.pages import LAPTOP, PHONE, log_in
+from tests.fixtures.people import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -5,10 +5,10 @@ import pytest
 from playwright.sync_api import expect
 
 from consultations.models import Photo
-from tests.conftest import PASSWORD
-from tests.consultations.test_photos import camera_jpeg, give_photo_consent
-from tests.e2e.conftest import log_in
+from tests.e2e.pages import log_in
 from tests.factories import PatientFactory
+from tests.fixtures.clinical import camera_jpeg, give_photo_consent
+from tests.fixtures.people import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -15,12 +15,10 @@ from playwright.sync_api import expect
 
 from clinic.models import ClinicSettings
 from sessions.models import PortalRequest
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import LAPTOP, PHONE, log_in
+from tests.e2e.pages import LAPTOP, PHONE, log_in
 from tests.factories import PatientFactory
-from tests.sessions import conftest as sessions_conftest
-from tests.sessions.conftest import book
-from tests.sessions.test_portal import book_course
+from tests.fixtures.people import PASSWORD
+from tests.fixtures.scheduling import book, book_weekly_course
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,7 +26,6 @@ SMALL_PHONE = {**PHONE, "width": 375}
 CLINIC_PHONE = "+1 212 555 0100"
 
 # The scheduling tests' clinic (a location in New York, a room, Dr Pia with working hours).
-clinic_setup = sessions_conftest.clinic_setup
 
 
 def message(page, text):
@@ -50,7 +47,7 @@ def scene(clinic_setup, front_desk, patient_user):
     settings.phone = CLINIC_PHONE
     settings.save()
     patient = PatientFactory(portal_user=patient_user, intake_completed_at=timezone.now())
-    course = book_course(clinic_setup, front_desk, patient)
+    course = book_weekly_course(clinic_setup, front_desk, patient)
     start = timezone.now().replace(second=0, microsecond=0) + timedelta(hours=3)
     soon = book(clinic_setup, front_desk, patient, start, allow_outside_hours=True)
     return {"patient": patient, "course": course, "soon": soon}

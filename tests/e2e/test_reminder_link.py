@@ -18,15 +18,12 @@ from clinic.models import ClinicSettings
 from sessions.messaging.services import messages_dispatch_due
 from sessions.models import Appointment, OutboundMessage
 from tests.clock import clinic_today, next_weekday
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import LAPTOP, PHONE, log_in
+from tests.e2e.pages import LAPTOP, PHONE, log_in
 from tests.factories import PatientFactory
-from tests.sessions import conftest as sessions_conftest
-from tests.sessions.conftest import NEW_YORK, book
+from tests.fixtures.people import PASSWORD
+from tests.fixtures.scheduling import NEW_YORK, book
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-clinic_setup = sessions_conftest.clinic_setup
 
 
 def next_weeks_tuesday():

@@ -3,8 +3,8 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import PHONE, log_in
+from tests.e2e.pages import PHONE, log_in
+from tests.fixtures.people import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

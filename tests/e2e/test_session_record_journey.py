@@ -22,17 +22,16 @@ from patients.models import Allergy
 from patients.selectors import current_history
 from sessions.models import Appointment, Course
 from sessions.services import appointment_check_in, course_book
-from tests.conftest import PASSWORD
-from tests.consultations.test_photos import camera_jpeg, give_photo_consent
-from tests.e2e.conftest import LAPTOP, PHONE, log_in
+from tests.e2e.pages import LAPTOP, PHONE, log_in
 from tests.factories import MedicalHistoryFactory, PatientFactory
-from tests.sessions import conftest as sessions_conftest
+from tests.fixtures import scheduling
+from tests.fixtures.clinical import camera_jpeg, give_photo_consent
+from tests.fixtures.people import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-NEW_YORK = sessions_conftest.NEW_YORK
+NEW_YORK = scheduling.NEW_YORK
 TABLET = {"width": 820, "height": 1180}  # portrait, as it sits on the trolley
-clinic_setup = sessions_conftest.clinic_setup
 
 
 def scene(setup, desk):

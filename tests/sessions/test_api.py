@@ -11,7 +11,7 @@ from clinic.services import user_create
 from sessions.models import Appointment, Course, PortalRequest
 from sessions.services import appointment_book
 from tests.factories import PatientFactory
-from tests.sessions.conftest import BEFORE_THE_BOOKINGS, LUNCH, NEW_YORK, book, give_hours
+from tests.fixtures.scheduling import BEFORE_THE_BOOKINGS, LUNCH, NEW_YORK, book, give_hours
 
 pytestmark = [pytest.mark.django_db, BEFORE_THE_BOOKINGS]
 

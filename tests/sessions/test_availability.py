@@ -7,7 +7,7 @@ from clinic.models import Practitioner, Room, WorkingHoursException
 from sessions.models import Appointment, AppointmentType
 from sessions.selectors import appointments_in_range, available_slots, location_day
 from tests.factories import PatientFactory
-from tests.sessions.conftest import (
+from tests.fixtures.scheduling import (
     BEFORE_BOOKINGS,
     BEFORE_THE_BOOKINGS,
     LUNCH,

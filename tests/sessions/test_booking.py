@@ -9,7 +9,7 @@ from clinic.models import AuditEvent, Location, Practitioner, Room
 from sessions.models import Appointment
 from sessions.services import SlotTakenError
 from tests.factories import PatientFactory
-from tests.sessions.conftest import BEFORE_THE_BOOKINGS, LUNCH, book, give_hours
+from tests.fixtures.scheduling import BEFORE_THE_BOOKINGS, LUNCH, book, give_hours
 
 # They name dates of 2026 as ahead or behind: the clock is pinned before them.
 pytestmark = BEFORE_THE_BOOKINGS

@@ -12,7 +12,7 @@ from clinic.services import user_create
 from sessions import services
 from sessions.models import Appointment, PortalRequest
 from tests.factories import MedicalHistoryFactory, PatientFactory
-from tests.sessions.conftest import BEFORE_THE_BOOKINGS, LUNCH, NEW_YORK, book, give_hours
+from tests.fixtures.scheduling import BEFORE_THE_BOOKINGS, LUNCH, NEW_YORK, book, give_hours
 
 pytestmark = [pytest.mark.django_db, BEFORE_THE_BOOKINGS]
 

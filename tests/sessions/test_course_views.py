@@ -12,7 +12,7 @@ from django.utils import timezone
 from sessions import services
 from sessions.models import Appointment, Course
 from tests.factories import PatientFactory
-from tests.sessions.conftest import NEW_YORK, book
+from tests.fixtures.scheduling import NEW_YORK, book
 
 pytestmark = pytest.mark.django_db
 

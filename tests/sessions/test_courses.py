@@ -10,7 +10,13 @@ from sessions import services
 from sessions.models import Appointment, Course
 from sessions.selectors import course_progress
 from tests.factories import PatientFactory
-from tests.sessions.conftest import BEFORE_BOOKINGS, BEFORE_THE_BOOKINGS, NEW_YORK, book
+from tests.fixtures.scheduling import (
+    BEFORE_BOOKINGS,
+    BEFORE_THE_BOOKINGS,
+    NEW_YORK,
+    book,
+    book_course,
+)
 
 # They name dates of 2026 as ahead or behind: the clock is pinned before them.
 pytestmark = BEFORE_THE_BOOKINGS
@@ -42,21 +48,6 @@ def propose(setup, patient, **overrides):
     }
     kwargs.update(overrides)
     return services.course_propose(**kwargs)
-
-
-def book_course(setup, actor, patient, starts, **overrides):
-    kwargs = {
-        "actor": actor,
-        "patient": patient,
-        "practitioner": setup["practitioner"],
-        "location": setup["location"],
-        "appointment_type": setup["type"],
-        "room": setup["room"],
-        "starts": starts,
-        "interval_days": 7,
-    }
-    kwargs.update(overrides)
-    return services.course_book(**kwargs)
 
 
 def sessions_of(course):

@@ -11,7 +11,7 @@ from django.urls import reverse
 from sessions import day_extras
 from sessions.services import appointment_cancel
 from tests.factories import PatientFactory
-from tests.sessions.test_day_views import book_today
+from tests.fixtures.scheduling import book_today
 
 ROOT = Path(settings.BASE_DIR)
 

@@ -4,15 +4,14 @@ who may use them, and their query counts."""
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from clinic.models import AuditEvent
 from patients.models import Allergy
 from sessions.models import Appointment
-from sessions.services import appointment_book, appointment_check_in
+from sessions.services import appointment_check_in
 from tests.clock import local_moment, next_weekday
 from tests.factories import MedicalHistoryFactory, PatientFactory
-from tests.sessions.conftest import NEW_YORK
+from tests.fixtures.scheduling import NEW_YORK, book_today
 
 pytestmark = pytest.mark.django_db
 
@@ -21,20 +20,6 @@ pytestmark = pytest.mark.django_db
 def _late_afternoon(today_at):
     """The lists are read at 16:00 on the suite's day, after the visits these tests book."""
     today_at(16)
-
-
-def book_today(setup, actor, patient, hour):
-    today = timezone.localdate(timezone=NEW_YORK)
-    return appointment_book(
-        actor=actor,
-        patient=patient,
-        practitioner=setup["practitioner"],
-        location=setup["location"],
-        appointment_type=setup["type"],
-        room=setup["room"],
-        starts_at=local_moment(today, hour, zone=NEW_YORK),
-        allow_outside_hours=True,
-    )
 
 
 def test_today_lists_the_days_appointments_with_alerts_and_arrivals(

@@ -14,7 +14,7 @@ from sessions.diary import Diary
 from sessions.models import Appointment
 from sessions.selectors import course_progress
 from tests.factories import PatientFactory
-from tests.sessions.conftest import BEFORE_THE_BOOKINGS, LUNCH, NEW_YORK, book
+from tests.fixtures.scheduling import BEFORE_THE_BOOKINGS, LUNCH, NEW_YORK, book
 
 # They name dates of 2026 and 2027 as ahead or behind: the clock is pinned before them.
 pytestmark = BEFORE_THE_BOOKINGS

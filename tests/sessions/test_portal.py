@@ -1,7 +1,7 @@
 """The patient's schedule in the portal: what they see, what they may do online, and the
 calendar files and feed."""
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from django.test import Client
@@ -13,38 +13,11 @@ from clinic.models import AuditEvent, ClinicSettings
 from sessions import selectors, services
 from sessions.models import CalendarFeed, PortalRequest
 from tests.factories import PatientFactory
-from tests.sessions.conftest import NEW_YORK, book
+from tests.fixtures.scheduling import book, book_weekly_course, weekday_at
 
 pytestmark = pytest.mark.django_db
 
 CLINIC_PHONE = "+1 212 555 0100"
-
-
-def weekday_at(days_ahead, hour=10):
-    """A weekday (Monday to Friday) at least ``days_ahead`` days from now, at ``hour`` in New
-    York: inside the practitioner's working hours."""
-    day = (timezone.now().astimezone(NEW_YORK) + timedelta(days=days_ahead)).date()
-    while day.weekday() > 4:
-        day += timedelta(days=1)
-    return datetime.combine(day, time(hour), tzinfo=NEW_YORK)
-
-
-def book_course(setup, actor, patient, *, sessions=10, first=None):
-    first = first or weekday_at(3)
-    starts = [
-        datetime.combine(first.date() + timedelta(weeks=i), time(first.hour), tzinfo=NEW_YORK)
-        for i in range(sessions)
-    ]
-    return services.course_book(
-        actor=actor,
-        patient=patient,
-        practitioner=setup["practitioner"],
-        location=setup["location"],
-        appointment_type=setup["type"],
-        starts=starts,
-        interval_days=7,
-        room=setup["room"],
-    )
 
 
 @pytest.fixture(autouse=True)
@@ -62,7 +35,7 @@ def patient(patient_user):
 
 @pytest.fixture
 def course(clinic_setup, front_desk, patient):
-    return book_course(clinic_setup, front_desk, patient)
+    return book_weekly_course(clinic_setup, front_desk, patient)
 
 
 @pytest.fixture
@@ -163,8 +136,8 @@ def test_a_portal_login_without_a_patient_record_gets_a_page_saying_so(client_fo
 def test_schedule_page_costs_a_bounded_number_of_queries(
     client_for, patient_user, clinic_setup, front_desk, patient, soon, django_assert_max_num_queries
 ):
-    book_course(clinic_setup, front_desk, patient, sessions=12)
-    book_course(clinic_setup, front_desk, patient, sessions=12, first=weekday_at(3, hour=14))
+    book_weekly_course(clinic_setup, front_desk, patient, sessions=12)
+    book_weekly_course(clinic_setup, front_desk, patient, sessions=12, first=weekday_at(3, hour=14))
     client = client_for(patient_user)
     client.get(url("my_schedule"))  # the feed is created on the first visit
     with django_assert_max_num_queries(21):

@@ -9,7 +9,7 @@ from sessions import services
 from sessions.models import Appointment, CalendarFeed, PortalRequest
 from sessions.selectors import open_portal_requests, portal_schedule
 from tests.factories import PatientFactory
-from tests.sessions.conftest import BEFORE_THE_BOOKINGS, LUNCH, NEW_YORK, book
+from tests.fixtures.scheduling import BEFORE_THE_BOOKINGS, LUNCH, NEW_YORK, book
 
 pytestmark = [pytest.mark.django_db, BEFORE_THE_BOOKINGS]
 

@@ -25,19 +25,10 @@ from sessions.messaging.services import (
 )
 from sessions.models import OutboundMessage
 from sessions.services import appointment_cancel
-from tests.sessions import reminder_helpers
-from tests.sessions.conftest import NEW_YORK, book
-from tests.sessions.reminder_helpers import (
-    SITE,
-    at,
-    consenting_patient,
-    future_day,
-    make_due,
-    rows_of,
-)
+from tests.fixtures.messaging import SITE, at, consenting_patient, future_day, make_due, rows_of
+from tests.fixtures.scheduling import NEW_YORK, book
 
 pytestmark = pytest.mark.django_db
-messaging = reminder_helpers.messaging
 
 
 @pytest.fixture

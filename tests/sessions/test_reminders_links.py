@@ -24,12 +24,10 @@ from sessions.services import (
     appointment_reschedule,
     appointment_start,
 )
-from tests.sessions import reminder_helpers
-from tests.sessions.conftest import NEW_YORK, book
-from tests.sessions.reminder_helpers import SITE, at, consenting_patient, future_day, make_due
+from tests.fixtures.messaging import SITE, at, consenting_patient, future_day, make_due
+from tests.fixtures.scheduling import NEW_YORK, book
 
 pytestmark = pytest.mark.django_db
-messaging = reminder_helpers.messaging
 
 
 def sent_link(appointment):

@@ -21,12 +21,10 @@ from sessions.services import (
     appointment_start,
     course_book,
 )
-from tests.sessions import reminder_helpers
-from tests.sessions.conftest import book
-from tests.sessions.reminder_helpers import at, consenting_patient, future_day, rows_of
+from tests.fixtures.messaging import at, consenting_patient, future_day, rows_of
+from tests.fixtures.scheduling import book
 
 pytestmark = pytest.mark.django_db
-messaging = reminder_helpers.messaging
 
 
 @pytest.fixture

@@ -10,11 +10,8 @@ from clinic.models import Location, Room
 from sessions.messaging.schedule import quiet_period_end, reminder_deadline, send_time
 from sessions.messaging.services import reminder_policy_update
 from sessions.models import MessageChannel, OutboundMessage, ReminderPolicy, ReminderRule
-from tests.sessions import reminder_helpers
-from tests.sessions.conftest import NEW_YORK, book, give_hours
-from tests.sessions.reminder_helpers import at, consenting_patient, future_day, rows_of
-
-messaging = reminder_helpers.messaging
+from tests.fixtures.messaging import at, consenting_patient, future_day, rows_of
+from tests.fixtures.scheduling import NEW_YORK, book, give_hours
 
 PARIS = ZoneInfo("Europe/Paris")
 TOKYO = ZoneInfo("Asia/Tokyo")

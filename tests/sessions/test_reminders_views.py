@@ -9,12 +9,10 @@ from clinic.models import AuditEvent
 from patients.models import Patient
 from sessions.messaging.services import messages_dispatch_due
 from sessions.models import OutboundMessage, ReminderPolicy, ReminderRule
-from tests.sessions import reminder_helpers
-from tests.sessions.conftest import book
-from tests.sessions.reminder_helpers import at, consenting_patient, future_day, make_due
+from tests.fixtures.messaging import at, consenting_patient, future_day, make_due
+from tests.fixtures.scheduling import book
 
 pytestmark = pytest.mark.django_db
-messaging = reminder_helpers.messaging
 
 
 @pytest.fixture

@@ -27,8 +27,8 @@ from sessions.models import OutboundMessage, ReminderPolicy
 from sessions.services import appointment_check_in, appointment_complete, appointment_start
 from tests.clock import clock_env
 from tests.fake_twilio import FakeTwilio
-from tests.sessions.conftest import book
-from tests.sessions.reminder_helpers import SITE, at, consenting_patient, future_day, make_due
+from tests.fixtures.messaging import SITE, at, consenting_patient, future_day, make_due
+from tests.fixtures.scheduling import book
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

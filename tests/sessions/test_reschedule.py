@@ -7,7 +7,7 @@ from clinic.models import AuditEvent, WorkingHoursException
 from sessions import services
 from sessions.models import Appointment
 from tests.factories import PatientFactory
-from tests.sessions.conftest import BEFORE_BOOKINGS, BEFORE_THE_BOOKINGS, LUNCH, NEW_YORK, book
+from tests.fixtures.scheduling import BEFORE_BOOKINGS, BEFORE_THE_BOOKINGS, LUNCH, NEW_YORK, book
 
 pytestmark = [pytest.mark.django_db, BEFORE_THE_BOOKINGS]
 

@@ -6,7 +6,7 @@ from clinic.errors import ApplicationError, ConflictError
 from clinic.models import AuditEvent
 from sessions import services
 from tests.factories import PatientFactory
-from tests.sessions.conftest import BEFORE_THE_BOOKINGS, LUNCH, book
+from tests.fixtures.scheduling import BEFORE_THE_BOOKINGS, LUNCH, book
 
 pytestmark = [pytest.mark.django_db, BEFORE_THE_BOOKINGS]
 
